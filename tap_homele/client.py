@@ -1,0 +1,574 @@
+"""HTTP policy for every Homele stream: URL, auth, pagination, rate limit, retries, errors."""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import logging
+import random
+import sys
+import threading
+import time
+import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cached_property
+
+import msgspec
+import requests
+from pyrate_limiter import Duration, Limiter, Rate, StateBucket
+from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams import RESTStream
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if sys.version_info >= (3, 11):
+    _fromisoformat = datetime.datetime.fromisoformat
+else:  # 3.10 parses only its own isoformat output
+    from backports.datetime_fromisoformat import datetime_fromisoformat as _fromisoformat
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+
+    from tap_homele.tap import TapHomele
+
+DEFAULT_API_URL = "https://crm.homele.com/api/v2/crm"
+
+#: Pace requests this much slower than the budget, so that jitter in network latency can
+#: never land one request too many in the server's fixed window.
+PACING_MARGIN = 1.01
+
+#: Details fetched at once; enough to keep the budget saturated with ~8 s of latency at
+#: 60 requests per minute, and every one of them still waits for the shared budget.
+DETAIL_FETCH_WORKERS = 8
+
+#: Query parameter names of the list filters, with the setting that feeds each one.
+FILTER_SETTINGS: dict[str, str] = {
+    "filter[query]": "search_query",
+    "filter[lead_status.id][]": "lead_status_ids",
+    "filter[owner.id][]": "owner_ids",
+    "filter[lead_source.id][]": "lead_source_ids",
+    "filter[priority.id]": "priority_id",
+    "filter[date_from]": "created_from",
+    "filter[date_to]": "created_to",
+}
+
+TOKEN_HELP = "create a new one in Homele under Settings > API Integration and set api_token"
+
+
+class HomeleFatalError(FatalAPIError):
+    """An error that no retry can fix; the sync stops with this one-line message."""
+
+
+class HomeleAuthError(HomeleFatalError):
+    """401: the token is missing, invalid, expired or revoked."""
+
+
+class HomelePermissionError(HomeleFatalError):
+    """403: the token lacks a permission."""
+
+
+class HomeleNotFoundError(HomeleFatalError):
+    """404: the resource does not exist (any more)."""
+
+
+class HomeleFilterError(HomeleFatalError):
+    """422: the API rejected a filter value."""
+
+
+class PaginationLoopError(HomeleFatalError):
+    """The API handed back a cursor it had already given in this run."""
+
+
+class RetriesExhaustedError(HomeleFatalError):
+    """A transient failure outlasted every retry."""
+
+
+class RequestBudget:
+    """The tap-wide request budget: paces every stream's requests and counts them.
+
+    Requests are spread evenly (a GCRA limiter with a burst of one), so no 60-second
+    window, however the server aligns its own, ever holds more than the budget.
+    """
+
+    def __init__(self, requests_per_minute: int, *, logger: logging.Logger | None = None) -> None:
+        """Create a budget of ``requests_per_minute``.
+
+        Args:
+            requests_per_minute: The most requests to send in any minute.
+            logger: Where progress lines go.
+        """
+        self.requests_per_minute = requests_per_minute
+        rate = Rate(requests_per_minute, int(Duration.MINUTE * PACING_MARGIN), burst=1)
+        self._limiter = Limiter(StateBucket([rate]), buffer_ms=1)
+        self._lock = threading.Lock()
+        self._paused_until = 0.0
+        self._logger = logger or logging.getLogger("tap-homele")
+        self._started = time.monotonic()
+        self._next_progress = self._started + 60.0
+        self.requests = 0
+        self.throttled = 0
+        self.retries = 0
+
+    def acquire(self) -> None:
+        """Block until the next request may be sent."""
+        with self._lock:
+            pause = self._paused_until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        self._limiter.try_acquire("homele")
+        with self._lock:
+            self.requests += 1
+            now = time.monotonic()
+            if now >= self._next_progress:
+                self._next_progress = now + 60.0
+                self._logger.info("Progress: %s", self.summary())
+
+    def pause_for(self, seconds: float) -> None:
+        """Hold every request back for ``seconds`` (the server asked us to wait).
+
+        Args:
+            seconds: How long to hold requests back.
+        """
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    def observe(self, response: requests.Response) -> None:
+        """Follow the server's own count when it says the window is spent.
+
+        Args:
+            response: Any response from the API.
+        """
+        if response.headers.get("X-RateLimit-Remaining") != "0":
+            return
+        reset = response.headers.get("X-RateLimit-Reset")
+        if reset and reset.isdigit():
+            self.pause_for(int(reset) - time.time())
+
+    def summary(self) -> str:
+        """Requests, 429s, retries and the achieved rate so far."""
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        return (
+            f"{self.requests} requests in {elapsed:.1f} s "
+            f"({self.requests * 60 / elapsed:.1f}/min of {self.requests_per_minute}), "
+            f"{self.throttled} throttled (429), {self.retries} retries"
+        )
+
+
+class CursorPaginator(BaseAPIPaginator[t.Optional[str]]):
+    """Follows ``meta.next_cursor`` while ``meta.has_more``, refusing any cursor seen before."""
+
+    def __init__(self, stop_early: Callable[[], bool]) -> None:
+        """Create a paginator.
+
+        Args:
+            stop_early: Asked after each page; True ends paging (the rest is already synced).
+        """
+        super().__init__(None)
+        self._seen: set[str] = set()
+        self._stop_early = stop_early
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        meta = payload_of(response).get("meta") or {}
+        return bool(meta.get("has_more")) and not self._stop_early()
+
+    @override
+    def get_next(self, response: requests.Response) -> str | None:
+        cursor = (payload_of(response).get("meta") or {}).get("next_cursor")
+        if not cursor:
+            msg = "Homele said has_more but sent no next_cursor; refusing a partial sync."
+            raise HomeleFatalError(msg)
+        if cursor in self._seen:
+            msg = (
+                f"Homele sent a cursor it had already sent in this run (after {self.count} "
+                "pages); stopping instead of looping."
+            )
+            raise PaginationLoopError(msg)
+        self._seen.add(cursor)
+        return str(cursor)
+
+    @override
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        # A page whose rows were all older than the bookmark is empty here but not the end.
+        return True
+
+
+def payload_of(response: requests.Response) -> dict[str, t.Any]:
+    """The decoded JSON body that ``validate_response`` stored on the response.
+
+    Args:
+        response: A validated response.
+
+    Returns:
+        The envelope as a dict.
+    """
+    return t.cast("dict[str, t.Any]", response.homele_payload)  # type: ignore[attr-defined]
+
+
+def parse_timestamp(value: str) -> datetime.datetime:
+    """Parse an API timestamp; one without an offset is taken as UTC.
+
+    Args:
+        value: ISO 8601 text as the API sends it.
+
+    Returns:
+        An aware datetime.
+    """
+    parsed = _fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def normalize_timestamp(value: str | None) -> str | None:
+    """Render an API timestamp as RFC 3339 in UTC with microseconds.
+
+    One fixed width makes text order equal time order, which the SDK's state relies on.
+
+    Args:
+        value: ISO 8601 text as the API sends it, or None.
+
+    Returns:
+        RFC 3339 text, or None.
+    """
+    if value is None:
+        return None
+    return (
+        parse_timestamp(value)
+        .astimezone(datetime.timezone.utc)
+        .isoformat(timespec="microseconds")
+    )
+
+
+class DetailPrefetcher:
+    """Fetches single resources concurrently inside the budget, handed out in request order."""
+
+    def __init__(self, fetch: Callable[[int], dict[str, t.Any] | None]) -> None:
+        """Create a prefetcher.
+
+        Args:
+            fetch: Fetches one resource by id; None when it no longer exists.
+        """
+        self._fetch = fetch
+        self._pending: dict[int, Future[dict[str, t.Any] | None]] = {}
+        self._executor: ThreadPoolExecutor | None = None
+
+    def submit(self, ids: Iterable[int]) -> None:
+        """Start fetching these ids.
+
+        Args:
+            ids: Resource ids, in the order they will be taken.
+        """
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                DETAIL_FETCH_WORKERS, thread_name_prefix="homele-detail"
+            )
+        for resource_id in ids:
+            if resource_id not in self._pending:
+                self._pending[resource_id] = self._executor.submit(self._fetch, resource_id)
+
+    def take(self, resource_id: int) -> dict[str, t.Any] | None:
+        """Wait for one resource (fetching it now if it was not submitted).
+
+        Args:
+            resource_id: The id to take.
+
+        Returns:
+            The resource, or None when it no longer exists.
+        """
+        future = self._pending.pop(resource_id, None)
+        return self._fetch(resource_id) if future is None else future.result()
+
+    def cancel(self) -> None:
+        """Drop what is queued and release the worker threads."""
+        self._pending.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+class HomeleStream(RESTStream[t.Optional[str]]):
+    """Base stream: everything about talking to Homele lives here."""
+
+    records_jsonpath = "$.data[*]"
+    # A redirect is never followed: it would carry the token to wherever it points.
+    allow_redirects = False
+    _LOG_REQUEST_METRIC_URLS = False
+
+    _tap: TapHomele
+
+    #: First retry wait in seconds; doubles per attempt, up to a minute, with jitter.
+    retry_base_seconds: t.ClassVar[float] = 1.0
+
+    @override
+    @property
+    def url_base(self) -> str:
+        return str(self.config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+
+    @override
+    @cached_property
+    def authenticator(self) -> BearerTokenAuthenticator:
+        return BearerTokenAuthenticator(token=str(self.config["api_token"]))
+
+    @override
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    @override
+    @property
+    def timeout(self) -> int:
+        return t.cast("int", self.config.get("request_timeout", 60))
+
+    @cached_property
+    def _thread_sessions(self) -> threading.local:
+        return threading.local()
+
+    @override
+    @property
+    def requests_session(self) -> requests.Session:
+        # Details are fetched from worker threads; requests.Session is not thread-safe.
+        local = self._thread_sessions
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return t.cast("requests.Session", local.session)
+
+    # Requests: paced by the tap-wide budget, retried with backoff, one clear error at the end.
+
+    @override
+    def request_decorator(self, func: Callable[..., requests.Response]) -> Callable[..., t.Any]:
+        budget = self._tap.request_budget
+
+        def budgeted(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:  # noqa: ANN401
+            budget.acquire()
+            return func(prepared, context)
+
+        retrying = super().request_decorator(budgeted)
+        attempts = self.backoff_max_tries()
+
+        def request(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:  # noqa: ANN401
+            try:
+                return retrying(prepared, context)
+            except (RetriableAPIError, requests.exceptions.RequestException, OSError) as error:
+                msg = (
+                    f"GET {_path_of(prepared)} still failing after {attempts} attempts "
+                    f"({_cause(error)}); rerun the tap with its last STATE to resume"
+                )
+                raise RetriesExhaustedError(msg) from error
+
+        return request
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", 8)) + 1
+
+    @override
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        budget = self._tap.request_budget
+        base = self.retry_base_seconds
+        attempt = 0
+        error = yield 0.0
+        while True:
+            attempt += 1
+            retry_after = _retry_after_seconds(error)
+            if retry_after is not None:
+                budget.throttled += 1
+                budget.pause_for(retry_after)
+                wait = retry_after + random.uniform(0, 0.25)  # noqa: S311
+            else:
+                wait = min(60.0, base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
+            error = yield wait
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        return value  # jitter is already in backoff_wait_generator
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        self._tap.request_budget.retries += 1
+        error = details.get("exception")
+        self.logger.warning(
+            "Retrying GET %s in %.1f s (attempt %d of %d failed: %s)",
+            _path_of(details["args"][0]) if details.get("args") else self.path,
+            details.get("wait") or 0.0,
+            details["tries"],
+            self.backoff_max_tries(),
+            _cause(error) if isinstance(error, BaseException) else "unknown cause",
+        )
+
+    # Responses
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        self._tap.request_budget.observe(response)
+        status = response.status_code
+        if status == 429 or status >= 500:  # noqa: PLR2004
+            raise RetriableAPIError(_status_text(response), response)
+        if 300 <= status < 400:  # noqa: PLR2004
+            location = response.headers.get("Location", "?")
+            msg = (
+                f"Homele answered {status} redirecting to {_strip_query(location)}; the token "
+                "is never sent after a redirect: set api_url to the API's real address"
+            )
+            raise HomeleFatalError(msg)
+        if status >= 400:  # noqa: PLR2004
+            raise self._client_error(response)
+        try:
+            payload = msgspec.json.decode(response.content)
+        except msgspec.DecodeError:
+            msg = f"{status} with a body that is not valid JSON (truncated or an error page)"
+            raise RetriableAPIError(msg, response) from None
+        if not isinstance(payload, dict) or payload.get("success") is not True:
+            message = payload.get("message") if isinstance(payload, dict) else None
+            msg = f"{status} with success: false ({_short(message)})"
+            raise RetriableAPIError(msg, response)
+        response.homele_payload = payload  # type: ignore[attr-defined]
+
+    def _client_error(self, response: requests.Response) -> HomeleFatalError:
+        status = response.status_code
+        body = _json_or_none(response)
+        message = _short(body.get("message")) if body else response.reason
+        if status == 401:  # noqa: PLR2004
+            return HomeleAuthError(
+                f"Homele rejected the API token (401 {message}): it is missing, invalid, "
+                f"expired or revoked; {TOKEN_HELP}"
+            )
+        if status == 403:  # noqa: PLR2004
+            return HomelePermissionError(
+                f"The API token lacks the customer:read permission (403 {message}); give the "
+                "token that permission or create one that has it, then set api_token"
+            )
+        if status == 404:  # noqa: PLR2004
+            return HomeleNotFoundError(f"404 {message} for GET {_strip_query(response.url)}")
+        if status == 422:  # noqa: PLR2004
+            return HomeleFilterError(_filter_error_text(message, body))
+        return HomeleFatalError(
+            f"Homele answered {status} {response.reason} for GET "
+            f"{_strip_query(response.url)}: {message}"
+        )
+
+    @override
+    def response_error_message(self, response: requests.Response) -> str:
+        return _status_text(response)
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+        data = payload_of(response).get("data")
+        if isinstance(data, list):
+            yield from data
+        elif isinstance(data, dict):
+            yield data
+
+    # Records
+
+    #: Date-time fields, normalized to UTC RFC 3339.
+    timestamp_fields: t.ClassVar[tuple[str, ...]] = ()
+
+    @cached_property
+    def _declared_fields(self) -> frozenset[str]:
+        return frozenset(self.schema["properties"])
+
+    @cached_property
+    def _reported_fields(self) -> set[str]:
+        return set()
+
+    def drop_unknown_fields(self, row: dict[str, t.Any]) -> None:
+        """Remove fields the schema lacks, logging each one once per stream and run.
+
+        Args:
+            row: A record as the API sent it.
+        """
+        unknown = row.keys() - self._declared_fields
+        if not unknown:
+            return
+        if new := unknown - self._reported_fields:
+            self._reported_fields.update(new)
+            self.logger.warning(
+                "Stream '%s': the API sent field(s) not in the schema, left out: %s",
+                self.name,
+                ", ".join(sorted(new)),
+            )
+        for field in unknown:
+            del row[field]
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        self.drop_unknown_fields(row)
+        for field in self.timestamp_fields:
+            if field in row:
+                row[field] = normalize_timestamp(row[field])
+        return row
+
+
+def _retry_after_seconds(error: object) -> float | None:
+    response = getattr(error, "response", None)
+    if response is None or response.status_code != 429:  # noqa: PLR2004
+        return None
+    header = response.headers.get("Retry-After", "").strip()
+    if not header:
+        return 1.0
+    if header.isdigit():
+        return float(header)
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return 1.0
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _json_or_none(response: requests.Response) -> dict[str, t.Any] | None:
+    try:
+        body = msgspec.json.decode(response.content)
+    except msgspec.DecodeError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _filter_error_text(message: str, body: dict[str, t.Any] | None) -> str:
+    errors = body.get("errors") if body else None
+    details = []
+    for field, problems in (errors or {}).items():
+        parameter = field.replace("filter.", "filter[", 1) + "]" if "." in field else field
+        setting = next(
+            (s for p, s in FILTER_SETTINGS.items() if p.startswith(parameter)),
+            "page_size" if field == "per_page" else None,
+        )
+        where = f"setting {setting} ({field})" if setting else field
+        details.append(f"{where}: {'; '.join(map(str, problems))}")
+    return f"Homele rejected a filter (422 {message}) {' | '.join(details)}".strip()
+
+
+def _status_text(response: requests.Response) -> str:
+    return f"{response.status_code} {response.reason} for GET {_strip_query(response.url)}"
+
+
+def _path_of(prepared: object) -> str:
+    url = getattr(prepared, "url", None) or ""
+    return _strip_query(str(url))
+
+
+def _strip_query(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _short(message: object, limit: int = 200) -> str:
+    text = " ".join(str(message).split()) if message is not None else ""
+    return text[:limit] or "no message"
+
+
+def _cause(error: BaseException) -> str:
+    if isinstance(error, RetriableAPIError):
+        return str(error)
+    if isinstance(error, requests.exceptions.Timeout):
+        return "timed out"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return "connection failed or was reset"
+    return type(error).__name__

@@ -1,0 +1,318 @@
+"""The Homele streams and their schemas (the assumed record shapes of the API contract)."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+import typing as t
+from functools import cached_property
+
+from singer_sdk import Stream
+from singer_sdk import typing as th
+from singer_sdk.streams.rest import PageContext
+
+from tap_homele.client import (
+    FILTER_SETTINGS,
+    CursorPaginator,
+    DetailPrefetcher,
+    HomeleNotFoundError,
+    HomeleStream,
+    normalize_timestamp,
+    parse_timestamp,
+    payload_of,
+)
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import requests
+    from singer_sdk.helpers.types import Context, Record
+
+REFERENCE = th.ObjectType(
+    th.Property("id", th.IntegerType, description="Id of the referenced item."),
+    th.Property("name", th.StringType, description="Display name of the referenced item."),
+)
+
+CUSTOMER_PROPERTIES = (
+    th.Property("id", th.IntegerType, required=True, description="Customer id."),
+    th.Property("name", th.StringType, description="Customer's full name."),
+    th.Property("email", th.StringType, description="Email address."),
+    th.Property("phone", th.StringType, description="Phone number, as entered in the CRM."),
+    th.Property("lead_status", REFERENCE, description="Current lead status."),
+    th.Property("owner", REFERENCE, description="CRM user who owns the customer."),
+    th.Property("lead_source", REFERENCE, description="Where the lead came from."),
+    th.Property("priority", REFERENCE, description="Priority."),
+    th.Property("created_at", th.DateTimeType, description="Created, RFC 3339 in UTC."),
+    th.Property("updated_at", th.DateTimeType, description="Last updated, RFC 3339 in UTC."),
+    th.Property(
+        "last_activity_at",
+        th.DateTimeType,
+        description="Last activity, RFC 3339 in UTC; null for a customer with no activity yet.",
+    ),
+)
+
+HISTORY_ENTRY_PROPERTIES = (
+    th.Property("id", th.IntegerType, required=True, description="History entry id."),
+    th.Property("from_status", REFERENCE, description="Status before; null for the first."),
+    th.Property("to_status", REFERENCE, description="Status after the change."),
+    th.Property("changed_by", REFERENCE, description="CRM user who made the change."),
+    th.Property("changed_at", th.DateTimeType, description="When, RFC 3339 in UTC."),
+)
+
+_CUSTOMER_TIMESTAMPS = ("created_at", "updated_at", "last_activity_at")
+
+
+class SchemaOncePerRun(Stream):
+    """A child stream that sends its SCHEMA once per run, not once per parent record."""
+
+    _schema_sent = False
+
+    @override
+    def _write_schema_message(self) -> None:
+        if not self._schema_sent:
+            super()._write_schema_message()
+            self._schema_sent = True
+
+
+class CustomersStream(HomeleStream):
+    """`GET /customers`: every customer, newest activity first, incremental on activity."""
+
+    name = "customers"
+    path = "/customers"
+    primary_keys = ("id",)
+    replication_key = "last_activity_at"
+    is_sorted = False  # newest first: the bookmark is the max seen, capped at sync start
+    schema = th.PropertiesList(*CUSTOMER_PROPERTIES).to_dict()
+    timestamp_fields = _CUSTOMER_TIMESTAMPS
+
+    _previous_sort_key: tuple[bool, datetime.datetime, int] | None = None
+    _order_checked = False
+    _order_broken = False
+    _past_bookmark = False
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict[str, t.Any]:
+        params: dict[str, t.Any] = {"per_page": self.config.get("page_size", 100)}
+        if next_page_token:
+            params["cursor"] = next_page_token
+        for parameter, setting in FILTER_SETTINGS.items():
+            value = self.config.get(setting)
+            if value is not None and value != []:
+                params[parameter] = value
+        return params
+
+    @override
+    def get_new_paginator(self) -> CursorPaginator:
+        return CursorPaginator(stop_early=lambda: self._past_bookmark)
+
+    @cached_property
+    def _bookmark_floor(self) -> datetime.datetime | None:
+        # Compare at whole seconds: a timestamp rendered without fractions must not fall
+        # behind a bookmark that has them.
+        start = self.get_starting_timestamp(None)
+        return None if start is None else start.replace(microsecond=0)
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+        rows = list(super().parse_response(response))
+        floor = self._bookmark_floor
+        kept = rows if floor is None else [row for row in rows if self._is_current(row, floor)]
+        if rows and floor is not None:
+            self._check_order(rows)
+            last = rows[-1]
+            self._past_bookmark = (
+                self._order_checked and not self._order_broken and not self._is_current(last, floor)
+            )
+        self._prefetch_details(kept)
+        return kept
+
+    @staticmethod
+    def _is_current(row: dict[str, t.Any], floor: datetime.datetime) -> bool:
+        activity = row.get("last_activity_at")
+        return activity is not None and parse_timestamp(activity) >= floor
+
+    def _check_order(self, rows: list[dict[str, t.Any]]) -> None:
+        """Trust newest-first only after seeing it; one row out of order ends the trust."""
+        for row in rows:
+            activity = row.get("last_activity_at")
+            key = (
+                activity is not None,
+                parse_timestamp(activity) if activity else datetime.datetime.min.replace(
+                    tzinfo=datetime.timezone.utc
+                ),
+                int(row["id"]),
+            )
+            previous = self._previous_sort_key
+            self._previous_sort_key = key
+            if previous is None:
+                continue
+            self._order_checked = True
+            if key > previous and not self._order_broken:
+                self._order_broken = True
+                self.logger.warning(
+                    "Homele listed customers out of newest-first order (customer %s after %s); "
+                    "scanning the whole list this run instead of stopping at the bookmark.",
+                    row["id"],
+                    previous[2],
+                )
+
+    @cached_property
+    def _detail_stream(self) -> CustomerDetailsStream | None:
+        for child in self.child_streams:
+            if isinstance(child, CustomerDetailsStream):
+                return child
+        return None
+
+    def _prefetch_details(self, rows: list[dict[str, t.Any]]) -> None:
+        details = self._detail_stream
+        if details is None or not (details.selected or details.has_selected_descendents):
+            return
+        ids = [int(row["id"]) for row in rows]
+        if self.ABORT_AT_RECORD_COUNT is not None:  # --test: fetch no more than is emitted
+            ids = ids[: self.ABORT_AT_RECORD_COUNT]
+        details.prefetcher.submit(ids)
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        try:
+            yield from super().get_records(context)
+        finally:
+            if self._detail_stream is not None:
+                self._detail_stream.prefetcher.cancel()
+
+    @override
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {"customer_id": record["id"]}
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        processed = super().post_process(row, context)
+        if processed is not None and not self.selected:
+            # Only the children are selected: the SDK would never move this bookmark, and
+            # every run would fetch every detail again.
+            self.state_manager.increment_state(
+                processed, context=context, replication_key="last_activity_at"
+            )
+        return processed
+
+    @override
+    def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
+        super().finalize_state_progress_markers(state)
+        if not self.selected and self.has_selected_descendents and not state:
+            self.state_manager.finalize_progress_markers(partitions=self.partitions)
+            self._tap.state_writer.write_state(self.tap_state)
+
+
+class CustomerDetailsStream(SchemaOncePerRun, HomeleStream):
+    """`GET /customers/{id}` for each customer the run emits, fetched concurrently."""
+
+    name = "customer_details"
+    path = "/customers/{customer_id}"
+    primary_keys = ("id",)
+    parent_stream_type = CustomersStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # no state partition per customer
+    records_jsonpath = "$.data"
+    schema = th.PropertiesList(
+        *CUSTOMER_PROPERTIES,
+        th.Property("occupation", REFERENCE, description="Occupation."),
+        th.Property(
+            "real_estate_types",
+            th.ArrayType(REFERENCE),
+            description="Kinds of property the customer is interested in.",
+        ),
+        th.Property(
+            "lead_status_history",
+            th.ArrayType(th.ObjectType(*HISTORY_ENTRY_PROPERTIES)),
+            description="Every lead status change, oldest first (also its own stream).",
+        ),
+    ).to_dict()
+    timestamp_fields = _CUSTOMER_TIMESTAMPS
+
+    @cached_property
+    def prefetcher(self) -> DetailPrefetcher:
+        """Details requested ahead of the records that need them."""
+        return DetailPrefetcher(self._fetch_detail)
+
+    @cached_property
+    def _history_by_customer(self) -> dict[int, list[dict[str, t.Any]]]:
+        return {}
+
+    def _fetch_detail(self, customer_id: int) -> dict[str, t.Any] | None:
+        context = {"customer_id": customer_id}
+        http_request = self.get_http_request(
+            page=PageContext(stream_context=context, next_page_token=None)
+        )
+        prepared = self.build_prepared_request(
+            method=http_request.method, url=http_request.url, headers=http_request.headers
+        )
+        try:
+            response = self.request_decorator(self._request)(prepared, context)
+        except HomeleNotFoundError:
+            self.logger.warning(
+                "Customer %s was deleted after it was listed (404); skipping its details.",
+                customer_id,
+            )
+            return None
+        return next(iter(self.parse_response(response)), None) if payload_of(response) else None
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        customer_id = int((context or {})["customer_id"])
+        detail = self.prefetcher.take(customer_id)
+        if detail is not None:
+            yield detail
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        processed = super().post_process(row, context)
+        if processed is not None:
+            history = processed.get("lead_status_history") or []
+            for entry in history:
+                entry["changed_at"] = normalize_timestamp(entry.get("changed_at"))
+            self._history_by_customer[int(processed["id"])] = history
+        return processed
+
+    def take_history(self, customer_id: int) -> list[dict[str, t.Any]]:
+        """Hand the history of a just-emitted detail to `lead_status_history`.
+
+        Args:
+            customer_id: The customer whose detail was just synced.
+
+        Returns:
+            The customer's lead status history entries.
+        """
+        return self._history_by_customer.pop(customer_id, [])
+
+    @override
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
+        return {"customer_id": record["id"]}
+
+
+class LeadStatusHistoryStream(SchemaOncePerRun, Stream):
+    """One row per lead status change, taken from the detail response: no extra request."""
+
+    name = "lead_status_history"
+    primary_keys = ("customer_id", "id")
+    parent_stream_type = CustomerDetailsStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+    schema = th.PropertiesList(
+        th.Property("customer_id", th.IntegerType, required=True, description="Customer id."),
+        *HISTORY_ENTRY_PROPERTIES,
+    ).to_dict()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        customer_id = int((context or {})["customer_id"])
+        details = t.cast("CustomerDetailsStream", self._tap.streams["customer_details"])
+        for entry in details.take_history(customer_id):
+            yield {"customer_id": customer_id, **entry}
+
