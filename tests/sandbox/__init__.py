@@ -1,0 +1,1 @@
+"""Tests of homele-sandbox, the local fake of the Homele CRM API."""
