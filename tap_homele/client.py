@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime
 import email.utils
 import logging
@@ -60,7 +61,7 @@ FILTER_SETTINGS: dict[str, str] = {
     "filter[date_to]": "created_to",
 }
 
-TOKEN_HELP = "create a new one in Homele under Settings > API Integration and set api_token"
+TOKEN_HELP = "create a new one in Homele under Settings > API Integration and set api_token"  # noqa: S105
 
 
 class HomeleFatalError(FatalAPIError):
@@ -116,6 +117,7 @@ class RequestBudget:
         self.requests = 0
         self.throttled = 0
         self.retries = 0
+        self.records: collections.Counter[str] = collections.Counter()
 
     def acquire(self) -> None:
         """Block until the next request may be sent."""
@@ -153,16 +155,17 @@ class RequestBudget:
             self.pause_for(int(reset) - time.time())
 
     def summary(self) -> str:
-        """Requests, 429s, retries and the achieved rate so far."""
+        """Records per stream, requests, 429s, retries and the achieved rate so far."""
         elapsed = max(time.monotonic() - self._started, 1e-9)
+        records = ", ".join(f"{name}={count}" for name, count in sorted(self.records.items()))
         return (
-            f"{self.requests} requests in {elapsed:.1f} s "
+            f"records {records or 'none'}; {self.requests} requests in {elapsed:.1f} s "
             f"({self.requests * 60 / elapsed:.1f}/min of {self.requests_per_minute}), "
             f"{self.throttled} throttled (429), {self.retries} retries"
         )
 
 
-class CursorPaginator(BaseAPIPaginator[t.Optional[str]]):
+class CursorPaginator(BaseAPIPaginator[str | None]):
     """Follows ``meta.next_cursor`` while ``meta.has_more``, refusing any cursor seen before."""
 
     def __init__(self, stop_early: Callable[[], bool]) -> None:
@@ -222,7 +225,9 @@ def parse_timestamp(value: str) -> datetime.datetime:
     Returns:
         An aware datetime.
     """
-    parsed = _fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    parsed: datetime.datetime = _fromisoformat(
+        value.replace("Z", "+00:00") if value.endswith("Z") else value
+    )
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
@@ -240,9 +245,7 @@ def normalize_timestamp(value: str | None) -> str | None:
     if value is None:
         return None
     return (
-        parse_timestamp(value)
-        .astimezone(datetime.timezone.utc)
-        .isoformat(timespec="microseconds")
+        parse_timestamp(value).astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
     )
 
 
@@ -293,7 +296,7 @@ class DetailPrefetcher:
             self._executor = None
 
 
-class HomeleStream(RESTStream[t.Optional[str]]):
+class HomeleStream(RESTStream[str | None]):
     """Base stream: everything about talking to Homele lives here."""
 
     records_jsonpath = "$.data[*]"
@@ -502,6 +505,8 @@ class HomeleStream(RESTStream[t.Optional[str]]):
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
         self.drop_unknown_fields(row)
+        if self.selected:
+            self._tap.request_budget.records[self.name] += 1
         for field in self.timestamp_fields:
             if field in row:
                 row[field] = normalize_timestamp(row[field])

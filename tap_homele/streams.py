@@ -33,6 +33,8 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context, Record
 
+    from tap_homele.tap import TapHomele
+
 REFERENCE = th.ObjectType(
     th.Property("id", th.IntegerType, description="Id of the referenced item."),
     th.Property("name", th.StringType, description="Display name of the referenced item."),
@@ -96,7 +98,9 @@ class CustomersStream(HomeleStream):
     _past_bookmark = False
 
     @override
-    def get_url_params(self, context: Context | None, next_page_token: str | None) -> dict[str, t.Any]:
+    def get_url_params(
+        self, context: Context | None, next_page_token: str | None
+    ) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {"per_page": self.config.get("page_size", 100)}
         if next_page_token:
             params["cursor"] = next_page_token
@@ -142,9 +146,9 @@ class CustomersStream(HomeleStream):
             activity = row.get("last_activity_at")
             key = (
                 activity is not None,
-                parse_timestamp(activity) if activity else datetime.datetime.min.replace(
-                    tzinfo=datetime.timezone.utc
-                ),
+                parse_timestamp(activity)
+                if activity
+                else datetime.datetime.min.replace(tzinfo=datetime.timezone.utc),
                 int(row["id"]),
             )
             previous = self._previous_sort_key
@@ -184,6 +188,7 @@ class CustomersStream(HomeleStream):
         finally:
             if self._detail_stream is not None:
                 self._detail_stream.prefetcher.cancel()
+            self.logger.info("Sync summary: %s", self._tap.request_budget.summary())
 
     @override
     def get_child_context(self, record: Record, context: Context | None) -> Context:
@@ -201,6 +206,14 @@ class CustomersStream(HomeleStream):
                 processed, context=context, replication_key="last_activity_at"
             )
         return processed
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        # A customer with no activity yet has no bookmark value; the SDK would warn per row.
+        if latest_record.get("last_activity_at") is not None:
+            super()._increment_stream_state(latest_record, context=context)
 
     @override
     def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
@@ -309,10 +322,17 @@ class LeadStatusHistoryStream(SchemaOncePerRun, Stream):
         *HISTORY_ENTRY_PROPERTIES,
     ).to_dict()
 
+    _tap: TapHomele
+
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        if self.selected:
+            self._tap.request_budget.records[self.name] += 1
+        return row
+
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         customer_id = int((context or {})["customer_id"])
         details = t.cast("CustomerDetailsStream", self._tap.streams["customer_details"])
         for entry in details.take_history(customer_id):
             yield {"customer_id": customer_id, **entry}
-

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_homele import streams
 from tap_homele.client import DEFAULT_API_URL, HomeleFatalError, RequestBudget
@@ -42,7 +43,8 @@ class TapHomele(Tap):
             title="API token",
             description=(
                 "Homele personal access token (Settings > API Integration in the CRM), "
-                "with the customer:read permission. It looks like an id, a vertical bar and a secret."
+                "with the customer:read permission. It looks like an id, a vertical bar and "
+                "a secret."
             ),
         ),
         th.Property(
@@ -149,18 +151,17 @@ class TapHomele(Tap):
         errors = super()._validate_config(raise_errors=raise_errors)
         extra = config_errors(self._config)
         if extra and raise_errors:
-            from singer_sdk.exceptions import ConfigValidationError  # noqa: PLC0415
-
-            raise ConfigValidationError(
-                "Config validation failed", errors=extra, schema=self.config_jsonschema
-            )
+            summary = "Config validation failed"
+            raise ConfigValidationError(summary, errors=extra, schema=self.config_jsonschema)
         return errors + extra
 
     @property
     def request_budget(self) -> RequestBudget:
         """The one request budget that every stream of this tap spends from."""
         if self._request_budget is None:
-            self._request_budget = RequestBudget(int(self.config.get("requests_per_minute", 60)))
+            self._request_budget = RequestBudget(
+                int(self.config.get("requests_per_minute", 60)), logger=self.logger
+            )
         return self._request_budget
 
     _request_budget: RequestBudget | None = None
@@ -173,18 +174,16 @@ class TapHomele(Tap):
             streams.LeadStatusHistoryStream(self),
         ]
 
+    @classmethod
     @override
-    def sync_all(self) -> None:
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         try:
-            super().sync_all()
+            super().invoke(*args, **kwargs)
         except HomeleFatalError as error:
             # One sentence for the operator instead of a traceback; the STATE already
             # emitted stays valid, so a rerun resumes from it.
-            self.logger.error("Sync failed: %s", error)  # noqa: TRY400
+            cls.logger.error("Sync failed: %s", error)  # noqa: TRY400
             sys.exit(1)
-        finally:
-            if self._request_budget is not None:
-                self.logger.info("Sync summary: %s", self._request_budget.summary())
 
 
 def config_errors(config: t.Mapping[str, t.Any]) -> list[str]:
@@ -212,8 +211,10 @@ def config_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             dates[setting] = datetime.date.fromisoformat(str(value))
         except ValueError:
             errors.append(f"{setting} must be a date as YYYY-MM-DD, got {value!r}.")
-    if "created_from" in dates and "created_to" in dates and (
-        dates["created_from"] > dates["created_to"]
+    if (
+        "created_from" in dates
+        and "created_to" in dates
+        and (dates["created_from"] > dates["created_to"])
     ):
         errors.append(
             f"created_from ({dates['created_from']}) is after created_to "
@@ -239,8 +240,10 @@ def _api_url_errors(api_url: str) -> list[str]:
         return ["api_url must not carry credentials: put the token in api_token."]
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         return [
-            f"api_url must use https for {parts.hostname}: plain http would send the token "
-            "in clear text (http is allowed only for loopback hosts such as the sandbox)."
+            (
+                f"api_url must use https for {parts.hostname}: plain http would send the "
+                "token in clear text (http is allowed only for loopback hosts, the sandbox)."
+            )
         ]
     return []
 

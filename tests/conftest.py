@@ -49,7 +49,7 @@ class SyncResult:
         return self.states[-1] if self.states else None
 
 
-def tap_config(sandbox: Sandbox, token: str = "full", **overrides: t.Any) -> dict[str, t.Any]:
+def tap_config(sandbox: Sandbox, token: str = "full", **overrides: t.Any) -> dict[str, t.Any]:  # noqa: S107
     """A config for the tap against ``sandbox`` with one of its tokens."""
     config: dict[str, t.Any] = {
         "api_url": sandbox.url,
@@ -79,8 +79,10 @@ def run_tap(
         except SystemExit as stop:
             exit_code = int(stop.code or 0)
         stdout.flush()
-    return SyncResult([json.loads(line) for line in raw.getvalue().splitlines() if line.strip()],
-                      exit_code=exit_code)
+    return SyncResult(
+        [json.loads(line) for line in raw.getvalue().splitlines() if line.strip()],
+        exit_code=exit_code,
+    )
 
 
 def run_tap_cli(
@@ -102,7 +104,7 @@ def run_tap_cli(
     command += list(args)
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_HOMELE")}
     clean_env.update(env or {})
-    completed = subprocess.run(  # noqa: S603
+    completed = subprocess.run(
         command, capture_output=True, text=True, timeout=timeout, env=clean_env, check=False
     )
     messages = []

@@ -68,20 +68,34 @@ def test_http_is_allowed_for_loopback_only(fresh_sandbox: Sandbox, tmp_path: Pat
 
 
 def test_about_markdown_lists_every_setting() -> None:
-    out = subprocess.run([TAP, "--about", "--format=markdown"], capture_output=True, text=True,
-                         check=True).stdout
-    for setting in ("api_token", "api_url", "start_date", "page_size", "search_query",
-                    "lead_status_ids", "owner_ids", "lead_source_ids", "priority_id",
-                    "created_from", "created_to", "requests_per_minute", "request_timeout",
-                    "max_retries"):
+    out = subprocess.run(
+        [TAP, "--about", "--format=markdown"], capture_output=True, text=True, check=True
+    ).stdout
+    for setting in (
+        "api_token",
+        "api_url",
+        "start_date",
+        "page_size",
+        "search_query",
+        "lead_status_ids",
+        "owner_ids",
+        "lead_source_ids",
+        "priority_id",
+        "created_from",
+        "created_to",
+        "requests_per_minute",
+        "request_timeout",
+        "max_retries",
+    ):
         assert f"| {setting} |" in out
 
 
 def test_discover_declares_streams_keys_and_replication(tmp_path: Path) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"api_token": "1|x"}))
-    out = subprocess.run([TAP, "--config", str(config), "--discover"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [TAP, "--config", str(config), "--discover"], capture_output=True, text=True, check=True
+    ).stdout
     streams = {entry["tap_stream_id"]: entry for entry in json.loads(out)["streams"]}
     assert set(streams) == {"customers", "customer_details", "lead_status_history"}
     assert streams["customers"]["key_properties"] == ["id"]
@@ -111,7 +125,11 @@ def test_connection_test_reads_one_record_per_stream(
 
 
 def test_console_script_and_module_agree() -> None:
-    about = subprocess.run([sys.executable, "-m", "tap_homele.tap", "--about", "--format=json"],
-                           capture_output=True, text=True, check=True, cwd=REPO).stdout
+    about = subprocess.run(
+        [sys.executable, "-m", "tap_homele.tap", "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout
     assert json.loads(about)["name"] == "tap-homele"
-

@@ -63,8 +63,12 @@ def _page(rows: list[dict[str, t.Any]], *, next_cursor: str | None, has_more: bo
     return {
         "success": True,
         "data": rows,
-        "meta": {"per_page": 100, "next_cursor": next_cursor, "prev_cursor": None,
-                 "has_more": has_more},
+        "meta": {
+            "per_page": 100,
+            "next_cursor": next_cursor,
+            "prev_cursor": None,
+            "has_more": has_more,
+        },
     }
 
 
@@ -88,8 +92,12 @@ def _customer(customer_id: int, **extra: t.Any) -> dict[str, t.Any]:
 def _detail(customer_id: int) -> dict[str, t.Any]:
     return {
         "success": True,
-        "data": {**_customer(customer_id), "occupation": None, "real_estate_types": [],
-                 "lead_status_history": []},
+        "data": {
+            **_customer(customer_id),
+            "occupation": None,
+            "real_estate_types": [],
+            "lead_status_history": [],
+        },
     }
 
 
@@ -249,9 +257,7 @@ def test_redirect_is_refused_and_the_token_never_follows_it(
 def test_token_never_appears_in_output_even_at_debug_level(
     fresh_sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    full = run_tap_cli(
-        tap_config(fresh_sandbox, page_size=50), tmp_path, env={"LOGLEVEL": "DEBUG"}
-    )
+    full = run_tap_cli(tap_config(fresh_sandbox, page_size=50), tmp_path, env={"LOGLEVEL": "DEBUG"})
     revoked = run_tap_cli(
         tap_config(fresh_sandbox, token="revoked"), tmp_path, env={"LOGLEVEL": "DEBUG"}
     )
@@ -263,4 +269,3 @@ def test_token_never_appears_in_output_even_at_debug_level(
         secret = fresh_sandbox.tokens[token].split("|", 1)[1]
         output = result.stderr + json.dumps(result.messages)
         assert secret not in output
-

@@ -113,9 +113,7 @@ def test_empty_company_syncs_nothing_in_one_request(fresh_sandbox: Sandbox) -> N
 def test_exactly_one_full_page_takes_one_list_request(fresh_sandbox: Sandbox) -> None:
     other_company = fresh_sandbox.truth(company=2)
     fresh_sandbox.reset_log()
-    result = run_tap(
-        tap_config(fresh_sandbox, token="other_company", page_size=len(other_company))
-    )
+    result = run_tap(tap_config(fresh_sandbox, token="other_company", page_size=len(other_company)))
 
     assert len(result.records["customers"]) == len(other_company)
     assert fresh_sandbox.stats()["by_endpoint"]["list"] == {"200": 1}
@@ -211,4 +209,3 @@ def test_only_the_selected_streams_are_synced(fresh_sandbox: Sandbox) -> None:
 
     assert set(result.records) == {"customers"}
     assert "detail" not in fresh_sandbox.stats()["by_endpoint"]
-
