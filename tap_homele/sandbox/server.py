@@ -342,25 +342,24 @@ class _Engine:
                 response = self._answer(fault, endpoint, token.company, detail, params)
         if self.latency > 0:
             self.stopping.wait(self.latency)
-        if fault == "reset":
-            _reset(handler)
-            status = 0
-        else:
-            self._write(handler, response, headers, method=method)
-            status = response.status
         record = RequestRecord(
             number=number,
             endpoint=endpoint,
             path=path,
             query=query,
             params=params,
-            status=status,
+            status=0 if fault == "reset" else response.status,
             fault=fault,
             token_name=token_name,
             at=at,
         )
+        # logged before answering, so a client that has its answer also sees the record
         with self.log_lock:
             self.log.append(record)
+        if fault == "reset":
+            _reset(handler)
+        else:
+            self._write(handler, response, headers, method=method)
 
     def _answer(  # noqa: PLR0911
         self,

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
-
 from tap_homele.sandbox import Sandbox
 
-SandboxFactory = Callable[..., Sandbox]
-ClientFactory = Callable[..., requests.Session]
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.sandbox.sandbox_helpers import ClientFactory, SandboxFactory
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def make_client() -> Iterator[ClientFactory]:
     """Keep-alive sessions authenticated with a named token (or none); closed after."""
     sessions: list[requests.Session] = []
 
-    def factory(sandbox: Sandbox, token: str | None = "full") -> requests.Session:
+    def factory(sandbox: Sandbox, token: str | None = "full") -> requests.Session:  # noqa: S107
         session = requests.Session()
         if token is not None:
             session.headers["Authorization"] = f"Bearer {sandbox.tokens[token]}"

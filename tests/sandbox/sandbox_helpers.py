@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import datetime
+import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 import requests
+
+from tap_homele.sandbox import Sandbox
+
+SandboxFactory = Callable[..., Sandbox]
+ClientFactory = Callable[..., requests.Session]
 
 
 def walk(
@@ -25,4 +35,34 @@ def walk(
             assert body["meta"]["next_cursor"] is None
             return rows
         query = [*base, ("cursor", body["meta"]["next_cursor"])]
-    raise AssertionError("pagination never ended")
+    msg = "pagination never ended"
+    raise AssertionError(msg)
+
+
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})")
+
+
+def instant(value: str) -> datetime.datetime:
+    """Parse any timestamp form the API renders into an aware UTC datetime."""
+    match = _ISO.fullmatch(value)
+    assert match is not None, value
+    base, fraction, zone = match.groups()
+    zone = "+00:00" if zone == "Z" else zone
+    parsed = datetime.datetime.fromisoformat(f"{base}.{(fraction or '').ljust(6, '0')}{zone}")
+    return parsed.astimezone(datetime.timezone.utc)
+
+
+def api_order_key(row: dict[str, Any]) -> tuple[int, float, int]:
+    """Ascending sort key that reproduces the documented order (desc, nulls last)."""
+    if row["last_activity_at"] is None:
+        return (1, 0.0, -row["id"])
+    stamp = instant(row["last_activity_at"])
+    micros = (stamp - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) // (
+        datetime.timedelta(microseconds=1)
+    )
+    return (0, -micros, -row["id"])
+
+
+def decode_cursor(cursor: str) -> Any:
+    """Decode a base64url JSON cursor (for inspection only; clients must not)."""
+    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))

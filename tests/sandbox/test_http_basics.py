@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import http.client
+from typing import TYPE_CHECKING
 
 import pytest
-import requests
 
 from tap_homele.sandbox import TOKEN_NAMES, Sandbox
-from tests.sandbox.conftest import ClientFactory, SandboxFactory
-from tests.sandbox.sandbox_helpers import walk
+from tests.sandbox.sandbox_helpers import ClientFactory, SandboxFactory, walk
+
+if TYPE_CHECKING:
+    import requests
 
 LIST_FIELDS = [
     "id",

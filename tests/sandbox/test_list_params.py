@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import requests
 
-from tap_homele.sandbox import Sandbox
 from tests.sandbox.sandbox_helpers import walk
+
+if TYPE_CHECKING:
+    import requests
+
+    from tap_homele.sandbox import Sandbox
 
 
 def utc_date(value: str) -> datetime.date:
