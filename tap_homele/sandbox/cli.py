@@ -26,6 +26,19 @@ def _kinds(text: str) -> tuple[str, ...]:
     return kinds
 
 
+def _faults_at(text: str) -> dict[int, str]:
+    faults: dict[int, str] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        number, _, kind = item.partition(":")
+        if not number.strip().isdigit() or kind.strip() not in FAULT_KINDS:
+            msg = f"expected NUMBER:KIND pairs with KIND in {','.join(FAULT_KINDS)}, got {item!r}"
+            raise argparse.ArgumentTypeError(msg)
+        faults[int(number)] = kind.strip()
+    return faults
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser.
 
@@ -46,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument(
         "--fault-kinds", type=_kinds, default=FAULT_KINDS, help=",".join(FAULT_KINDS)
+    )
+    parser.add_argument(
+        "--faults-at",
+        type=_faults_at,
+        default=None,
+        help="exact API request numbers, e.g. 3:reset,7:html_502",
     )
     parser.add_argument("--slow-seconds", type=float, default=5.0)
     parser.add_argument("--mutate-every", type=int, default=0)
@@ -76,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fault_rate=args.fault_rate,
         fault_seed=args.fault_seed,
         fault_kinds=args.fault_kinds,
+        faults_at=args.faults_at,
         slow_seconds=args.slow_seconds,
         mutate_every=args.mutate_every,
         mutation_seed=args.mutation_seed,

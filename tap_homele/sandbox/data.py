@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import itertools
 import json
 import random
 import re
@@ -944,7 +945,8 @@ def generate_company(company: Company, count: int, seed: int, history_ids: Histo
     statuses = list(LEAD_STATUSES)
     sources = list(LEAD_SOURCES)
     priorities = list(PRIORITIES)
-    styles = rng.choices(range(len(STYLES)), weights=STYLE_WEIGHTS, k=count)
+    cumulative = list(itertools.accumulate(STYLE_WEIGHTS))
+    total_weight = cumulative[-1]
     span = HISTORY_SPAN_DAYS * DAY_US
     rand = rng.random
     n_first, n_last = len(FIRST_NAMES), len(LAST_NAMES)
@@ -954,7 +956,8 @@ def generate_company(company: Company, count: int, seed: int, history_ids: Histo
     first_id = company.next_id
     for offset in range(count):
         cid = first_id + offset
-        style = styles[offset]
+        # one draw stream per customer in id order: a smaller data set is a prefix of a larger
+        style = bisect.bisect_right(cumulative, rand() * total_weight)
         precision = STYLES[style][1]
         first = FIRST_NAMES[int(rand() * n_first)]
         last = LAST_NAMES[int(rand() * n_last)]

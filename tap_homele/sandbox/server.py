@@ -16,6 +16,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 from dataclasses import asdict, dataclass
 from email.utils import formatdate
 from http import HTTPStatus
@@ -529,7 +530,20 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence per-request logging."""
 
     def _dispatch(self, method: str) -> None:
-        self.server.engine.handle(self, method)
+        try:
+            self.server.engine.handle(self, method)
+        except OSError:
+            raise  # the client went away; handle_error stays quiet about it
+        except Exception:  # noqa: BLE001 - a sandbox bug must not kill the connection silently
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            body = dumps({"success": False, "message": "Server Error"})
+            head = (
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            )
+            with contextlib.suppress(OSError):
+                self.wfile.write(head.encode("latin-1") + body)
 
     def do_GET(self) -> None:
         """Serve GET."""

@@ -98,13 +98,16 @@ def test_cli_options_reach_the_server() -> None:
         "error_500",
         "--fault-rate",
         "0",
+        "--faults-at",
+        "2:html_502",
     ) as proc:
         try:
             url, tokens = read_banner(proc)
             with requests.Session() as session:
                 session.headers["Authorization"] = f"Bearer {tokens['full']}"
-                codes = [session.get(f"{url}/customers", timeout=10).status_code for _ in range(3)]
-                assert codes == [200, 200, 429]
+                responses = [session.get(f"{url}/customers", timeout=10) for _ in range(3)]
+                assert [r.status_code for r in responses] == [200, 502, 429]
+                assert responses[0].json()["data"] == Sandbox(customers=10, order="asc").truth()
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=10) == 0
         finally:
@@ -113,9 +116,18 @@ def test_cli_options_reach_the_server() -> None:
                 proc.wait()
 
 
-def test_cli_rejects_bad_options() -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--fault-kinds", "boom", "unknown fault kinds"),
+        ("--faults-at", "x:reset", "NUMBER:KIND"),
+        ("--faults-at", "3:boom", "NUMBER:KIND"),
+        ("--order", "random", "invalid choice"),
+    ],
+)
+def test_cli_rejects_bad_options(option: str, value: str, message: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tap_homele.sandbox", "--fault-kinds", "boom"],
+        [sys.executable, "-m", "tap_homele.sandbox", option, value],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -124,4 +136,4 @@ def test_cli_rejects_bad_options() -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert "unknown fault kinds" in result.stderr
+    assert message in result.stderr

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
+from tap_homele.sandbox import server
 from tests.sandbox.sandbox_helpers import ClientFactory, SandboxFactory, instant
 
 if TYPE_CHECKING:
@@ -213,3 +214,24 @@ def test_non_api_paths(sandbox: Sandbox, make_client: ClientFactory) -> None:
     assert response.status_code == 404
     assert response.json()["success"] is False
     assert sandbox.request_log == []
+
+
+def test_smaller_data_set_is_a_prefix(make_sandbox: SandboxFactory) -> None:
+    small = make_sandbox(customers=50, seed=9)
+    large = make_sandbox(customers=400, seed=9)
+    large_by_id = {row["id"]: row for row in large.truth()}
+    assert all(large_by_id[row["id"]] == row for row in small.truth())
+
+
+def test_a_sandbox_bug_is_a_500_not_a_hang(
+    sandbox: Sandbox, client: requests.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError
+
+    monkeypatch.setattr(server, "list_customers", broken)
+    response = client.get(f"{sandbox.url}/customers", timeout=10)
+    assert response.status_code == 500
+    assert response.json() == {"success": False, "message": "Server Error"}
+    monkeypatch.undo()
+    assert client.get(f"{sandbox.url}/customers", timeout=10).status_code == 200
