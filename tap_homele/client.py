@@ -198,6 +198,17 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
         self._seen.add(cursor)
         return str(cursor)
 
+    def is_new(self, cursor: str) -> bool:
+        """Whether ``cursor`` has not been followed yet in this run.
+
+        Args:
+            cursor: A ``next_cursor`` from the API.
+
+        Returns:
+            True when the page behind it has not been requested.
+        """
+        return cursor not in self._seen
+
     @override
     def continue_if_empty(self, response: requests.Response) -> bool:
         # A page whose rows were all older than the bookmark is empty here but not the end.

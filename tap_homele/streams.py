@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
 import sys
 import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 
 from singer_sdk import Stream
@@ -21,6 +21,7 @@ from tap_homele.client import (
     parse_timestamp,
     payload_of,
 )
+from tap_homele.incremental import IDS_AT_BOOKMARK, NewestFirstWindow
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -28,7 +29,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     import requests
     from singer_sdk.helpers.types import Context, Record
@@ -92,11 +93,6 @@ class CustomersStream(HomeleStream):
     schema = th.PropertiesList(*CUSTOMER_PROPERTIES).to_dict()
     timestamp_fields = _CUSTOMER_TIMESTAMPS
 
-    _previous_sort_key: tuple[bool, datetime.datetime, int] | None = None
-    _order_checked = False
-    _order_broken = False
-    _past_bookmark = False
-
     @override
     def get_url_params(
         self, context: Context | None, next_page_token: str | None
@@ -112,58 +108,70 @@ class CustomersStream(HomeleStream):
 
     @override
     def get_new_paginator(self) -> CursorPaginator:
-        return CursorPaginator(stop_early=lambda: self._past_bookmark)
+        self._paginator = CursorPaginator(stop_early=lambda: self._window.exhausted)
+        return self._paginator
+
+    @override
+    def request_decorator(self, func: Callable[..., requests.Response]) -> Callable[..., t.Any]:
+        send = super().request_decorator(func)
+        self._send_request = send
+
+        def prefetched_or_sent(
+            prepared: requests.PreparedRequest, context: Context | None
+        ) -> t.Any:  # noqa: ANN401
+            future = self._next_pages.pop(prepared.url or "", None)
+            return send(prepared, context) if future is None else future.result()
+
+        return prefetched_or_sent
 
     @cached_property
-    def _bookmark_floor(self) -> datetime.datetime | None:
-        # Compare at whole seconds: a timestamp rendered without fractions must not fall
-        # behind a bookmark that has them.
-        start = self.get_starting_timestamp(None)
-        return None if start is None else start.replace(microsecond=0)
+    def _next_pages(self) -> dict[str, Future[requests.Response]]:
+        return {}
+
+    @cached_property
+    def _page_fetcher(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(1, thread_name_prefix="homele-list")
+
+    def _prefetch_next_page(self, response: requests.Response) -> None:
+        """Request the next page now, so the budget is not idle while this one is emitted."""
+        meta = payload_of(response).get("meta") or {}
+        cursor = meta.get("next_cursor")
+        if (
+            not meta.get("has_more")
+            or not cursor
+            or self._window.exhausted
+            or not self._paginator.is_new(cursor)
+            or self.ABORT_AT_RECORD_COUNT is not None
+        ):
+            return
+        http_request = self.get_http_request(
+            page=PageContext(stream_context=None, next_page_token=cursor)
+        )
+        prepared = self.build_prepared_request(
+            method=http_request.method,
+            url=http_request.url,
+            params=http_request.encode_params(),
+            headers=http_request.headers,
+        )
+        self._next_pages[prepared.url or ""] = self._page_fetcher.submit(
+            self._send_request, prepared, None
+        )
+
+    @cached_property
+    def _window(self) -> NewestFirstWindow:
+        bookmark = self.get_starting_timestamp(None)
+        state = self.stream_state
+        saved = state.get("replication_key_value")
+        from_state = saved is not None and parse_timestamp(saved) == bookmark
+        ids = state.get(IDS_AT_BOOKMARK, []) if from_state else []
+        return NewestFirstWindow(bookmark, ids, self.logger)
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        rows = list(super().parse_response(response))
-        floor = self._bookmark_floor
-        kept = rows if floor is None else [row for row in rows if self._is_current(row, floor)]
-        if rows and floor is not None:
-            self._check_order(rows)
-            last = rows[-1]
-            self._past_bookmark = (
-                self._order_checked and not self._order_broken and not self._is_current(last, floor)
-            )
-        self._prefetch_details(kept)
-        return kept
-
-    @staticmethod
-    def _is_current(row: dict[str, t.Any], floor: datetime.datetime) -> bool:
-        activity = row.get("last_activity_at")
-        return activity is not None and parse_timestamp(activity) >= floor
-
-    def _check_order(self, rows: list[dict[str, t.Any]]) -> None:
-        """Trust newest-first only after seeing it; one row out of order ends the trust."""
-        for row in rows:
-            activity = row.get("last_activity_at")
-            key = (
-                activity is not None,
-                parse_timestamp(activity)
-                if activity
-                else datetime.datetime.min.replace(tzinfo=datetime.timezone.utc),
-                int(row["id"]),
-            )
-            previous = self._previous_sort_key
-            self._previous_sort_key = key
-            if previous is None:
-                continue
-            self._order_checked = True
-            if key > previous and not self._order_broken:
-                self._order_broken = True
-                self.logger.warning(
-                    "Homele listed customers out of newest-first order (customer %s after %s); "
-                    "scanning the whole list this run instead of stopping at the bookmark.",
-                    row["id"],
-                    previous[2],
-                )
+        rows = self._window.select(list(super().parse_response(response)))
+        self._prefetch_next_page(response)
+        self._prefetch_details(rows)
+        return rows
 
     @cached_property
     def _detail_stream(self) -> CustomerDetailsStream | None:
@@ -186,6 +194,8 @@ class CustomersStream(HomeleStream):
         try:
             yield from super().get_records(context)
         finally:
+            self._next_pages.clear()
+            self._page_fetcher.shutdown(wait=True, cancel_futures=True)
             if self._detail_stream is not None:
                 self._detail_stream.prefetcher.cancel()
             self.logger.info("Sync summary: %s", self._tap.request_budget.summary())
@@ -220,7 +230,11 @@ class CustomersStream(HomeleStream):
         super().finalize_state_progress_markers(state)
         if not self.selected and self.has_selected_descendents and not state:
             self.state_manager.finalize_progress_markers(partitions=self.partitions)
-            self._tap.state_writer.write_state(self.tap_state)
+        stream_state = self.stream_state
+        stream_state[IDS_AT_BOOKMARK] = self._window.ids_at(
+            stream_state.get("replication_key_value")
+        )
+        self._tap.state_writer.write_state(self.tap_state)
 
 
 class CustomerDetailsStream(SchemaOncePerRun, HomeleStream):

@@ -812,6 +812,17 @@ class Sandbox:
         with self._engine.log_lock:
             self._engine.log.clear()
 
+    def set_mutate_every(self, every: int) -> None:
+        """Change how often requests mutate company 1 (0 stops the mutations).
+
+        Args:
+            every: Every N-th API request mutates; 0 for never.
+        """
+        if every < 0:
+            msg = "mutate_every must be >= 0"
+            raise ValueError(msg)
+        self._engine.mutate_every = every
+
     def truth(self, company: int = 1) -> list[dict[str, Any]]:
         """All list items of a company, exactly as the list endpoint serializes them.
 

@@ -1,0 +1,244 @@
+"""Rate limit and failures: use the budget, never hit the wall, survive every fault."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import json
+import re
+import time
+import typing as t
+
+import pytest
+
+from tap_homele.client import HomeleStream
+from tap_homele.sandbox import Sandbox
+from tests.conftest import catalog_file, catalog_selecting, run_tap, run_tap_cli, tap_config
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+    from pytest_httpserver import HTTPServer
+    from werkzeug import Request
+
+API = "/api/v2/crm"
+
+
+def _rate_per_second(times: list[float]) -> float:
+    times = sorted(times)
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+def test_paced_sync_fills_a_compressed_window_without_hitting_it() -> None:
+    # 60 requests per 3 s is the real 60/min limit with time running 20x faster.
+    with Sandbox(customers=600, seed=2, rate_limit=60, rate_window=3.0) as server:
+        result = run_tap(tap_config(server, requests_per_minute=1200))
+        log = server.request_log
+
+    assert result.exit_code == 0
+    assert len(result.records["customer_details"]) == 600
+    throttled = [r for r in log if r.status == 429]
+    assert len(log) >= 600
+    assert len(throttled) <= 0.01 * len(log)
+    achieved = _rate_per_second([r.at for r in log])
+    assert achieved >= 0.95 * 20, f"{achieved:.2f} requests/s of 20"
+
+
+def test_slow_server_still_gets_the_whole_budget_for_details() -> None:
+    # 1.5 s of latency at 60/min, compressed 20x: 75 ms at 20 requests/s.
+    with Sandbox(customers=300, seed=4, rate_limit=0, latency=0.075) as server:
+        result = run_tap(tap_config(server, requests_per_minute=1200))
+        detail_times = [r.at for r in server.request_log if r.endpoint == "detail"]
+
+    assert len(result.records["customer_details"]) == 300
+    achieved = _rate_per_second(detail_times)
+    assert achieved >= 0.95 * 20, f"{achieved:.2f} detail requests/s of 20"
+
+
+def test_details_are_emitted_in_list_order_despite_concurrency() -> None:
+    with Sandbox(customers=150, seed=8, rate_limit=0, latency=0.01) as server:
+        result = run_tap(tap_config(server))
+    customers = [row["id"] for row in result.records["customers"]]
+    details = [row["id"] for row in result.records["customer_details"]]
+    assert details == customers
+
+
+def test_a_2000_customer_sync_survives_ten_percent_faults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(HomeleStream, "retry_base_seconds", 0.01)
+    with Sandbox(
+        customers=2000, seed=6, rate_limit=0, fault_rate=0.10, fault_seed=3, slow_seconds=1.5
+    ) as server:
+        result = run_tap(tap_config(server, request_timeout=1, max_retries=10))
+        truth = server.truth(company=1)
+        details = server.truth_details(company=1)
+        faults = {r.fault for r in server.request_log if r.fault}
+
+    assert faults == {
+        "error_500",
+        "html_500",
+        "html_502",
+        "reset",
+        "slow",
+        "truncated",
+        "success_false",
+    }
+    assert result.exit_code == 0
+    assert sorted(r["id"] for r in result.records["customers"]) == sorted(r["id"] for r in truth)
+    assert sorted(r["id"] for r in result.records["customer_details"]) == sorted(details)
+    assert len(result.records["lead_status_history"]) == sum(
+        len(d["lead_status_history"]) for d in details.values()
+    )
+
+
+def _one_customer_page() -> dict[str, t.Any]:
+    return {
+        "success": True,
+        "data": [
+            {
+                "id": 1,
+                "name": "Ann Example",
+                "created_at": "2026-01-01T00:00:00Z",
+                "updated_at": "2026-01-01T00:00:00Z",
+                "last_activity_at": "2026-01-02T00:00:00Z",
+            }
+        ],
+        "meta": {"per_page": 100, "next_cursor": None, "prev_cursor": None, "has_more": False},
+    }
+
+
+def _throttle_once(retry_after: t.Callable[[], str]) -> t.Callable[[Request], t.Any]:
+    from werkzeug import Response  # noqa: PLC0415
+
+    calls: list[float] = []
+
+    def handler(request: Request) -> Response:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            return Response(
+                json.dumps({"success": False, "message": "Too Many Attempts."}),
+                status=429,
+                headers={"Retry-After": retry_after()},
+                content_type="application/json",
+            )
+        return Response(json.dumps(_one_customer_page()), content_type="application/json")
+
+    handler.calls = calls  # type: ignore[attr-defined]
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "least", "most"),
+    [
+        (lambda: "2", 2.0, 2.3),
+        (lambda: email.utils.formatdate(time.time() + 3, usegmt=True), 2.0, 3.3),
+    ],
+    ids=["seconds", "http-date"],
+)
+def test_429_waits_what_retry_after_says_once(
+    httpserver: HTTPServer,
+    caplog: pytest.LogCaptureFixture,
+    retry_after: t.Callable[[], str],
+    least: float,
+    most: float,
+) -> None:
+    caplog.set_level(logging.INFO)
+    handler = _throttle_once(retry_after)
+    httpserver.expect_request(f"{API}/customers").respond_with_handler(handler)
+    config = {
+        "api_url": httpserver.url_for(API),
+        "api_token": "5|FakeServerToken0123456789",
+        "requests_per_minute": 600_000,
+    }
+    result = run_tap(config, catalog=catalog_selecting({"customers"}))
+
+    assert [r["id"] for r in result.records["customers"]] == [1]
+    first, second = handler.calls  # type: ignore[attr-defined]
+    assert least <= second - first <= most
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Retrying")]
+    assert len(retries) == 1
+    logged_wait = float(re.search(r" in ([\d.]+) s", retries[0]).group(1))  # type: ignore[union-attr]
+    assert least <= logged_wait <= most
+    assert "429" in retries[0]
+    assert "attempt 1 of 9" in retries[0]
+    summary = [r.getMessage() for r in caplog.records if "Sync summary" in r.getMessage()]
+    assert "1 throttled (429)" in summary[-1]
+
+
+def _failing_second_page(httpserver: HTTPServer, *, healthy: list[bool]) -> None:
+    from werkzeug import Response  # noqa: PLC0415
+
+    def handler(request: Request) -> Response:
+        cursor = request.args.get("cursor")
+        if cursor is None:
+            page = _one_customer_page()
+            page["meta"].update(next_cursor="PAGE2", has_more=True)
+            return Response(json.dumps(page), content_type="application/json")
+        if not healthy[0]:
+            return Response("<html>Bad Gateway</html>", status=502, content_type="text/html")
+        page = _one_customer_page()
+        page["data"][0].update(id=2, last_activity_at="2026-01-01T00:00:00Z")
+        return Response(json.dumps(page), content_type="application/json")
+
+    httpserver.expect_request(f"{API}/customers").respond_with_handler(handler)
+
+
+@pytest.mark.parametrize("with_bookmark", [False, True], ids=["first-run", "incremental"])
+def test_exhausted_retries_fail_clearly_and_leave_a_resumable_state(
+    httpserver: HTTPServer, tmp_path: Path, *, with_bookmark: bool
+) -> None:
+    healthy = [False]
+    _failing_second_page(httpserver, healthy=healthy)
+    config = {
+        "api_url": httpserver.url_for(API),
+        "api_token": "5|FakeServerToken0123456789",
+        "requests_per_minute": 600_000,
+        "max_retries": 2,
+    }
+    old_bookmark = "2025-12-01T00:00:00.000000+00:00"
+    state = (
+        {
+            "bookmarks": {
+                "customers": {
+                    "replication_key": "last_activity_at",
+                    "replication_key_value": old_bookmark,
+                }
+            }
+        }
+        if with_bookmark
+        else None
+    )
+    catalog = str(catalog_file(tmp_path, {"customers"}))
+
+    failed = run_tap_cli(config, tmp_path, "--catalog", catalog, state=state)
+
+    assert failed.exit_code == 1
+    [line] = [line for line in failed.stderr.splitlines() if "Sync failed" in line]
+    assert "3 attempts" in line
+    assert "502" in line
+    assert "Traceback" not in failed.stderr
+    assert len([r for r, _ in httpserver.log if r.args.get("cursor") == "PAGE2"]) == 3
+    # Whatever STATE was emitted is a safe restart point: the bookmark never moved.
+    last_state = failed.final_state
+    bookmarks = (last_state or {}).get("bookmarks", {}).get("customers", {})
+    assert bookmarks.get("replication_key_value") == (old_bookmark if with_bookmark else None)
+
+    healthy[0] = True
+    resumed = run_tap_cli(config, tmp_path, "--catalog", catalog, state=last_state)
+    assert resumed.exit_code == 0
+    assert {row["id"] for row in resumed.records["customers"]} == {1, 2}
+
+
+def test_each_retry_is_one_log_line_with_cause_wait_and_attempt(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(HomeleStream, "retry_base_seconds", 0.01)
+    faults = {2: "html_502", 3: "reset", 5: "truncated"}
+    with Sandbox(customers=30, seed=1, rate_limit=0, faults_at=faults) as server:
+        result = run_tap(tap_config(server, max_retries=3))
+        assert len(result.records["customer_details"]) == 30
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Retrying")]
+    assert len(retries) == 3
+    assert any("502" in line for line in retries)
+    assert any("connection failed or was reset" in line for line in retries)
+    assert any("not valid JSON" in line for line in retries)
+    assert all(re.search(r"in [\d.]+ s \(attempt \d of 4 failed", line) for line in retries)
