@@ -7,6 +7,7 @@ import datetime
 import email.utils
 import logging
 import random
+import re
 import sys
 import threading
 import time
@@ -19,8 +20,11 @@ import requests
 from pyrate_limiter import Duration, Limiter, Rate, StateBucket
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams import RESTStream
+
+from tap_homele.writer import LeanRecordMessages
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -242,6 +246,9 @@ def parse_timestamp(value: str) -> datetime.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
+_UTC_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(?:Z|\+00:00)")
+
+
 def normalize_timestamp(value: str | None) -> str | None:
     """Render an API timestamp as RFC 3339 in UTC with microseconds.
 
@@ -255,6 +262,8 @@ def normalize_timestamp(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    if utc := _UTC_TIMESTAMP.fullmatch(value):  # already UTC: only the width changes
+        return f"{utc[1]}.{(utc[2] or '').ljust(6, '0')}+00:00"
     return (
         parse_timestamp(value).astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
     )
@@ -307,8 +316,11 @@ class DetailPrefetcher:
             self._executor = None
 
 
-class HomeleStream(RESTStream[str | None]):
+class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
     """Base stream: everything about talking to Homele lives here."""
+
+    # Records are decoded JSON with timestamps already normalized: nothing to conform.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     records_jsonpath = "$.data[*]"
     # A redirect is never followed: it would carry the token to wherever it points.
@@ -480,6 +492,18 @@ class HomeleStream(RESTStream[str | None]):
             yield data
 
     # Records
+
+    @cached_property
+    def _syncs_children(self) -> bool:
+        return any(c.selected or c.has_selected_descendents for c in self.child_streams)
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        # The SDK would visit every deselected child once per record to find nothing to do.
+        if self._syncs_children:
+            yield self.get_child_context(record, context)
 
     #: Date-time fields, normalized to UTC RFC 3339.
     timestamp_fields: t.ClassVar[tuple[str, ...]] = ()

@@ -9,6 +9,7 @@ from functools import cached_property
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams.rest import PageContext
 
 from tap_homele.client import (
@@ -22,6 +23,7 @@ from tap_homele.client import (
     payload_of,
 )
 from tap_homele.incremental import IDS_AT_BOOKMARK, NewestFirstWindow
+from tap_homele.writer import LeanRecordMessages
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -324,7 +326,7 @@ class CustomerDetailsStream(SchemaOncePerRun, HomeleStream):
         return {"customer_id": record["id"]}
 
 
-class LeadStatusHistoryStream(SchemaOncePerRun, Stream):
+class LeadStatusHistoryStream(SchemaOncePerRun, LeanRecordMessages):
     """One row per lead status change, taken from the detail response: no extra request."""
 
     name = "lead_status_history"
@@ -337,6 +339,7 @@ class LeadStatusHistoryStream(SchemaOncePerRun, Stream):
     ).to_dict()
 
     _tap: TapHomele
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # rows are copies of conformed details
 
     @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_homele import streams
 from tap_homele.client import DEFAULT_API_URL, HomeleFatalError, RequestBudget
+from tap_homele.writer import BufferedMsgSpecWriter
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -32,7 +32,7 @@ class TapHomele(Tap):
 
     name = "tap-homele"
     package_name = "tap-homele"
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedMsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(

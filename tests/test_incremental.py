@@ -220,7 +220,11 @@ def test_runs_killed_anywhere_resume_from_their_last_state_without_loss(
             process.send_signal(stop)
             stdout, _ = process.communicate(timeout=60)
             messages = list(_complete_messages(stdout))
-            run_ids = {m["record"]["id"] for m in messages if m.get("stream") == "customers"}
+            run_ids = {
+                m["record"]["id"]
+                for m in messages
+                if m["type"] == "RECORD" and m["stream"] == "customers"
+            }
             interrupted += not changed <= run_ids
             for message in messages:
                 if message["type"] == "STATE":
