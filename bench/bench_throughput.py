@@ -16,19 +16,41 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from tap_homele.sandbox import Sandbox
+from bench_sandbox import start_server
 
 HERE = Path(__file__).resolve().parent
 TAP = str(Path(sys.executable).parent / "tap-homele")
+
+
+@dataclass
+class Server:
+    """A sandbox in a process of its own, so the processes we measure do not inherit its RSS."""
+
+    url: str
+    token: str
+
+
+@contextlib.contextmanager
+def sandbox(customers: int) -> Iterator[Server]:
+    process, url, token, _ = start_server(customers)
+    try:
+        yield Server(url, token)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 def timed(command: list[str]) -> tuple[float, float]:
@@ -45,13 +67,13 @@ def timed(command: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def tap_command(sandbox: Sandbox, workdir: Path, *, streams: set[str]) -> list[str]:
+def tap_command(server: Server, workdir: Path, *, streams: set[str]) -> list[str]:
     config = workdir / "config.json"
     config.write_text(
         json.dumps(
             {
-                "api_url": sandbox.url,
-                "api_token": sandbox.tokens["full"],
+                "api_url": server.url,
+                "api_token": server.token,
                 "requests_per_minute": 10_000_000,
             }
         )
@@ -69,8 +91,8 @@ def tap_command(sandbox: Sandbox, workdir: Path, *, streams: set[str]) -> list[s
     return [TAP, "--config", str(config), "--catalog", str(catalog_file)]
 
 
-def floor_command(sandbox: Sandbox, *, details: bool) -> list[str]:
-    command = [sys.executable, str(HERE / "floor.py"), sandbox.url, sandbox.tokens["full"]]
+def floor_command(server: Server, *, details: bool) -> list[str]:
+    command = [sys.executable, str(HERE / "floor.py"), server.url, server.token]
     return [*command, "--details"] if details else command
 
 
@@ -105,31 +127,31 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        with Sandbox(customers=50_000, seed=1, rate_limit=0) as sandbox:
-            timed(floor_command(sandbox, details=False))  # warm the server's page cache
+        with sandbox(50_000) as server:
+            timed(floor_command(server, details=False))  # warm the server's page cache
             compare(
                 "(a) customers, 50,000",
                 args.runs,
-                tap_command(sandbox, workdir, streams={"customers"}),
-                floor_command(sandbox, details=False),
+                tap_command(server, workdir, streams={"customers"}),
+                floor_command(server, details=False),
                 50_000,
                 "records",
             )
-        with Sandbox(customers=5_000, seed=1, rate_limit=0) as sandbox:
-            timed(floor_command(sandbox, details=True))
+        with sandbox(5_000) as server:
+            timed(floor_command(server, details=True))
             compare(
                 "(c) all streams, 5,000 customers (5,050 requests)",
                 args.runs,
-                tap_command(sandbox, workdir, streams={"customers", "customer_details",
+                tap_command(server, workdir, streams={"customers", "customer_details",
                                                        "lead_status_history"}),
-                floor_command(sandbox, details=True),
+                floor_command(server, details=True),
                 5_050,
                 "requests",
             )
         if not args.skip_memory:
             for customers in (20_000, 200_000):
-                with Sandbox(customers=customers, seed=1, rate_limit=0) as sandbox:
-                    command = tap_command(sandbox, workdir, streams={"customers"})
+                with sandbox(customers) as server:
+                    command = tap_command(server, workdir, streams={"customers"})
                     seconds, rss = timed(command)
                     print(
                         f"(m) customers, {customers:,}: peak RSS {rss:.0f} MiB "

@@ -7,11 +7,11 @@ import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 
-from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams.rest import PageContext
 
+from tap_homele.children import PerCustomerChild
 from tap_homele.client import (
     FILTER_SETTINGS,
     CursorPaginator,
@@ -70,18 +70,6 @@ HISTORY_ENTRY_PROPERTIES = (
 )
 
 _CUSTOMER_TIMESTAMPS = ("created_at", "updated_at", "last_activity_at")
-
-
-class SchemaOncePerRun(Stream):
-    """A child stream that sends its SCHEMA once per run, not once per parent record."""
-
-    _schema_sent = False
-
-    @override
-    def _write_schema_message(self) -> None:
-        if not self._schema_sent:
-            super()._write_schema_message()
-            self._schema_sent = True
 
 
 class CustomersStream(HomeleStream):
@@ -200,6 +188,9 @@ class CustomersStream(HomeleStream):
             self._page_fetcher.shutdown(wait=True, cancel_futures=True)
             if self._detail_stream is not None:
                 self._detail_stream.prefetcher.cancel()
+            for child in self.descendent_streams:
+                if isinstance(child, PerCustomerChild):
+                    child.finish_run()
             self.logger.info("Sync summary: %s", self._tap.request_budget.summary())
 
     @override
@@ -239,7 +230,7 @@ class CustomersStream(HomeleStream):
         self._tap.state_writer.write_state(self.tap_state)
 
 
-class CustomerDetailsStream(SchemaOncePerRun, HomeleStream):
+class CustomerDetailsStream(PerCustomerChild, HomeleStream):
     """`GET /customers/{id}` for each customer the run emits, fetched concurrently."""
 
     name = "customer_details"
@@ -326,7 +317,7 @@ class CustomerDetailsStream(SchemaOncePerRun, HomeleStream):
         return {"customer_id": record["id"]}
 
 
-class LeadStatusHistoryStream(SchemaOncePerRun, LeanRecordMessages):
+class LeadStatusHistoryStream(PerCustomerChild, LeanRecordMessages):
     """One row per lead status change, taken from the detail response: no extra request."""
 
     name = "lead_status_history"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import sys
 import time
 import typing as t
@@ -26,27 +27,44 @@ if t.TYPE_CHECKING:
 
 #: Longest a written message may wait in the buffer before it reaches the target.
 MAX_UNFLUSHED_SECONDS = 1.0
+#: Buffer size that triggers a write.
+BUFFER_BYTES = 64 * 1024
 
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
-    """Writes like the SDK's msgspec writer but without a flush (a syscall) per record.
+    """Writes like the SDK's msgspec writer, but in blocks instead of a syscall per message.
 
-    Output is flushed with every STATE message, so a target never holds a state ahead of
-    records still in our buffer, and at least every ``MAX_UNFLUSHED_SECONDS`` on slow syncs.
+    Messages collect in a buffer (stdout is often unbuffered: PYTHONUNBUFFERED) that is
+    written out with every STATE message, so a target never holds a state ahead of records
+    still in our buffer; when it grows past ``BUFFER_BYTES``; after ``MAX_UNFLUSHED_SECONDS``
+    on slow syncs; and at exit.
     """
 
+    _pending: bytearray | None = None
     _last_flush = 0.0
 
     @override
     def write_message(self, message: Message) -> None:
-        stdout = sys.stdout
-        stdout.buffer.write(self.format_message(message))
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = bytearray()
+            atexit.register(self.flush)
+        pending += self.format_message(message)
         now = time.monotonic()
-        if message.type == SingerMessageType.STATE or now - self._last_flush > (
-            MAX_UNFLUSHED_SECONDS
+        if (
+            message.type == SingerMessageType.STATE
+            or len(pending) > BUFFER_BYTES
+            or now - self._last_flush > MAX_UNFLUSHED_SECONDS
         ):
-            stdout.flush()
+            self.flush()
             self._last_flush = now
+
+    def flush(self) -> None:
+        """Write out every buffered message."""
+        if self._pending:
+            sys.stdout.buffer.write(self._pending)
+            self._pending.clear()
+        sys.stdout.flush()
 
 
 class LeanRecordMessages(Stream):
