@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import email.utils
-import logging
 import json
+import logging
 import re
 import time
 import typing as t
