@@ -12,7 +12,7 @@ import typing as t
 import pytest
 
 from tap_homele.client import HomeleStream
-from tap_homele.sandbox import Sandbox
+from tap_homele.sandbox import FAULT_KINDS, Sandbox
 from tests.conftest import catalog_file, catalog_selecting, run_tap, run_tap_cli, tap_config
 
 if t.TYPE_CHECKING:
@@ -73,15 +73,7 @@ def test_a_2000_customer_sync_survives_ten_percent_faults(monkeypatch: pytest.Mo
         details = server.truth_details(company=1)
         faults = {r.fault for r in server.request_log if r.fault}
 
-    assert faults == {
-        "error_500",
-        "html_500",
-        "html_502",
-        "reset",
-        "slow",
-        "truncated",
-        "success_false",
-    }
+    assert faults == set(FAULT_KINDS)
     assert result.exit_code == 0
     assert sorted(r["id"] for r in result.records["customers"]) == sorted(r["id"] for r in truth)
     assert sorted(r["id"] for r in result.records["customer_details"]) == sorted(details)
