@@ -142,8 +142,11 @@ def main() -> int:
             compare(
                 "(c) all streams, 5,000 customers (5,050 requests)",
                 args.runs,
-                tap_command(server, workdir, streams={"customers", "customer_details",
-                                                       "lead_status_history"}),
+                tap_command(
+                    server,
+                    workdir,
+                    streams={"customers", "customer_details", "lead_status_history"},
+                ),
                 floor_command(server, details=True),
                 5_050,
                 "requests",

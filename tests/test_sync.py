@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import math
 import typing as t
 from urllib.parse import unquote
@@ -209,3 +210,19 @@ def test_only_the_selected_streams_are_synced(fresh_sandbox: Sandbox) -> None:
 
     assert set(result.records) == {"customers"}
     assert "detail" not in fresh_sandbox.stats()["by_endpoint"]
+
+
+def test_run_ends_with_a_summary_of_records_and_requests(
+    fresh_sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    fresh_sandbox.reset_log()
+    result = run_tap(tap_config(fresh_sandbox))
+
+    history = len(result.records["lead_status_history"])
+    [summary] = [r.getMessage() for r in caplog.records if "Sync summary" in r.getMessage()]
+    assert f"customer_details=250, customers=250, lead_status_history={history};" in summary
+    assert f"{fresh_sandbox.stats()['total']} requests" in summary
+    assert "0 throttled (429), 0 retries" in summary
+    begins = [r for r in caplog.records if r.getMessage().startswith("Beginning sync of")]
+    assert len(begins) == 3, "one line per stream, not one per customer"
