@@ -25,11 +25,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench_sandbox import start_server
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
 
 HERE = Path(__file__).resolve().parent
 TAP = str(Path(sys.executable).parent / "tap-homele")
@@ -55,11 +58,10 @@ def sandbox(customers: int) -> Iterator[Server]:
 
 def timed(command: list[str]) -> tuple[float, float]:
     """Run ``command`` with stdout to /dev/null; return (seconds, peak RSS in MiB)."""
-    with open(os.devnull, "wb") as devnull:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=devnull, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         msg = f"{command[0]} exited {process.returncode}"
@@ -96,12 +98,9 @@ def floor_command(server: Server, *, details: bool) -> list[str]:
     return [*command, "--details"] if details else command
 
 
-def median_of(runs: int, command: list[str]) -> tuple[float, float]:
-    results = [timed(command) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
-
-
-def compare(label: str, runs: int, tap: list[str], floor: list[str], units: int, unit: str) -> None:
+def compare(  # noqa: PLR0913
+    label: str, *, runs: int, tap: list[str], floor: list[str], units: int, unit: str
+) -> None:
     # Interleave tap and floor runs so that machine noise hits both alike.
     tap_times, floor_times, tap_rss, floor_rss = [], [], 0.0, 0.0
     for _ in range(runs):
@@ -131,25 +130,25 @@ def main() -> int:
             timed(floor_command(server, details=False))  # warm the server's page cache
             compare(
                 "(a) customers, 50,000",
-                args.runs,
-                tap_command(server, workdir, streams={"customers"}),
-                floor_command(server, details=False),
-                50_000,
-                "records",
+                runs=args.runs,
+                tap=tap_command(server, workdir, streams={"customers"}),
+                floor=floor_command(server, details=False),
+                units=50_000,
+                unit="records",
             )
         with sandbox(5_000) as server:
             timed(floor_command(server, details=True))
             compare(
                 "(c) all streams, 5,000 customers (5,050 requests)",
-                args.runs,
-                tap_command(
+                runs=args.runs,
+                tap=tap_command(
                     server,
                     workdir,
                     streams={"customers", "customer_details", "lead_status_history"},
                 ),
-                floor_command(server, details=True),
-                5_050,
-                "requests",
+                floor=floor_command(server, details=True),
+                units=5_050,
+                unit="requests",
             )
         if not args.skip_memory:
             for customers in (20_000, 200_000):
