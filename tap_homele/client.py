@@ -264,9 +264,19 @@ def normalize_timestamp(value: str | None) -> str | None:
         return None
     if utc := _UTC_TIMESTAMP.fullmatch(value):  # already UTC: only the width changes
         return f"{utc[1]}.{(utc[2] or '').ljust(6, '0')}+00:00"
-    return (
-        parse_timestamp(value).astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
-    )
+    return format_timestamp(parse_timestamp(value))
+
+
+def format_timestamp(value: datetime.datetime) -> str:
+    """Render an aware datetime as RFC 3339 in UTC with microseconds.
+
+    Args:
+        value: An aware datetime.
+
+    Returns:
+        RFC 3339 text of one fixed width.
+    """
+    return value.astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
 
 
 class DetailPrefetcher:

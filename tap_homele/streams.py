@@ -18,6 +18,7 @@ from tap_homele.client import (
     DetailPrefetcher,
     HomeleNotFoundError,
     HomeleStream,
+    format_timestamp,
     normalize_timestamp,
     parse_timestamp,
     payload_of,
@@ -159,6 +160,7 @@ class CustomersStream(HomeleStream):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         rows = self._window.select(list(super().parse_response(response)))
+        self._advance_progress_marker()
         self._prefetch_next_page(response)
         self._prefetch_details(rows)
         return rows
@@ -197,26 +199,24 @@ class CustomersStream(HomeleStream):
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {"customer_id": record["id"]}
 
-    @override
-    def post_process(
-        self, row: dict[str, t.Any], context: Context | None = None
-    ) -> dict[str, t.Any] | None:
-        processed = super().post_process(row, context)
-        if processed is not None and not self.selected:
-            # Only the children are selected: the SDK would never move this bookmark, and
-            # every run would fetch every detail again.
+    def _advance_progress_marker(self) -> None:
+        """Move the progress marker to the newest activity selected so far, once per page.
+
+        The SDK does this per record, and only while this stream is selected; the bookmark
+        must move when only the children are selected too, or every run would fetch every
+        detail again. The marker becomes the bookmark only when the whole sync succeeds.
+        """
+        if self._window.newest is not None:
             self.state_manager.increment_state(
-                processed, context=context, replication_key="last_activity_at"
+                {"last_activity_at": format_timestamp(self._window.newest)},
+                replication_key="last_activity_at",
             )
-        return processed
 
     @override
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
     ) -> None:
-        # A customer with no activity yet has no bookmark value; the SDK would warn per row.
-        if latest_record.get("last_activity_at") is not None:
-            super()._increment_stream_state(latest_record, context=context)
+        """Per record: nothing, ``_advance_progress_marker`` moves the marker per page."""
 
     @override
     def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:

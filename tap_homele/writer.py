@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import sys
 import time
 import typing as t
@@ -41,30 +42,39 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     """
 
     _pending: bytearray | None = None
+    _stream: t.TextIO | None = None
     _last_flush = 0.0
 
     @override
     def write_message(self, message: Message) -> None:
-        pending = self._pending
-        if pending is None:
-            pending = self._pending = bytearray()
-            atexit.register(self.flush)
-        pending += self.format_message(message)
+        if sys.stdout is not self._stream:  # first message, or stdout was redirected
+            self.flush()
+            self._stream = sys.stdout
+        if self._pending is None:
+            self._pending = bytearray()
+            atexit.register(self._flush_at_exit)
+        self._pending += self.format_message(message)
         now = time.monotonic()
         if (
             message.type == SingerMessageType.STATE
-            or len(pending) > BUFFER_BYTES
+            or len(self._pending) > BUFFER_BYTES
             or now - self._last_flush > MAX_UNFLUSHED_SECONDS
         ):
             self.flush()
             self._last_flush = now
 
     def flush(self) -> None:
-        """Write out every buffered message."""
+        """Write out every buffered message to the stdout they were written for."""
+        if self._stream is None:
+            return
         if self._pending:
-            sys.stdout.buffer.write(self._pending)
+            self._stream.buffer.write(self._pending)
             self._pending.clear()
-        sys.stdout.flush()
+        self._stream.flush()
+
+    def _flush_at_exit(self) -> None:
+        with contextlib.suppress(ValueError, OSError):  # that stdout may be closed by now
+            self.flush()
 
 
 class LeanRecordMessages(Stream):
