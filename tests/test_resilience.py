@@ -234,3 +234,38 @@ def test_each_retry_is_one_log_line_with_cause_wait_and_attempt(
     assert any("connection failed or was reset" in line for line in retries)
     assert any("not valid JSON" in line for line in retries)
     assert all(re.search(r"in [\d.]+ s \(attempt \d of 4 failed", line) for line in retries)
+
+
+def test_an_exhausted_server_window_holds_requests_until_its_reset(
+    httpserver: HTTPServer,
+) -> None:
+    from werkzeug import Response  # noqa: PLC0415
+
+    calls: list[float] = []
+    reset_at = int(time.time()) + 3
+
+    def handler(request: Request) -> Response:
+        calls.append(time.time())
+        page = _one_customer_page()
+        if request.args.get("cursor") is None:
+            page["meta"].update(next_cursor="PAGE2", has_more=True)
+        else:
+            page["data"][0].update(id=2)
+        headers = {
+            "X-RateLimit-Limit": "60",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(reset_at),
+        }
+        return Response(json.dumps(page), headers=headers, content_type="application/json")
+
+    httpserver.expect_request(f"{API}/customers").respond_with_handler(handler)
+    config = {
+        "api_url": httpserver.url_for(API),
+        "api_token": "5|FakeServerToken0123456789",
+        "requests_per_minute": 600_000,
+    }
+    result = run_tap(config, catalog=catalog_selecting({"customers"}))
+
+    assert [r["id"] for r in result.records["customers"]] == [1, 2]
+    assert len(calls) == 2
+    assert calls[1] >= reset_at - 0.05, "the second page must wait for the server's reset"
