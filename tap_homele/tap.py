@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_homele import streams
 from tap_homele.client import DEFAULT_API_URL, HomeleFatalError, RequestBudget
@@ -22,6 +23,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.streams import Stream
 
 _ID_LIST = th.ArrayType(th.IntegerType(minimum=0))
@@ -33,6 +35,18 @@ class TapHomele(Tap):
     name = "tap-homele"
     package_name = "tap-homele"
     message_writer_class = BufferedMsgSpecWriter
+    # Not activate-version: the child streams are full-table per customer, and a target
+    # honouring ACTIVATE_VERSION would delete every detail an incremental run did not resend.
+    capabilities: t.ClassVar[list[CapabilitiesEnum]] = [
+        TapCapabilities.CATALOG,
+        TapCapabilities.STATE,
+        TapCapabilities.DISCOVER,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.BATCH,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
 
     config_jsonschema = th.PropertiesList(
         th.Property(
