@@ -353,6 +353,14 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
         return BearerTokenAuthenticator(token=str(self.config["api_token"]))
 
     @override
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        # As the SDK's, minus setting the session's auth: `_request` authenticates every
+        # attempt anyway, and doing it twice costs a URL re-parse per request.
+        request = requests.Request(*args, **kwargs)
+        request.headers.setdefault("User-Agent", self.user_agent)
+        return self.requests_session.prepare_request(request)
+
+    @override
     @property
     def http_headers(self) -> dict[str, str]:
         return {"Accept": "application/json"}
