@@ -23,6 +23,8 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.streams import Stream
 
@@ -187,6 +189,16 @@ class TapHomele(Tap):
             streams.CustomerDetailsStream(self),
             streams.LeadStatusHistoryStream(self),
         ]
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        # The SDK's handler writes a last STATE and exits; never in the middle of a write.
+        writer = self.message_writer
+        if isinstance(writer, BufferedMsgSpecWriter) and writer.defer(
+            lambda: super(TapHomele, self)._handle_termination(signum, frame)
+        ):
+            return
+        super()._handle_termination(signum, frame)
 
     @classmethod
     @override

@@ -21,7 +21,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
 
     from singer_sdk.helpers.types import Record
     from singer_sdk.singerlib import Message
@@ -38,39 +38,82 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     Messages collect in a buffer (stdout is often unbuffered: PYTHONUNBUFFERED) that is
     written out with every STATE message, so a target never holds a state ahead of records
     still in our buffer; when it grows past ``BUFFER_BYTES``; after ``MAX_UNFLUSHED_SECONDS``
-    on slow syncs; and at exit.
+    on slow syncs (checked at the next message); and at exit.
+
+    A signal handler that writes (the SDK's SIGTERM handler writes a last STATE) must not run
+    in the middle of a write: the block would be cut and then written again. While a write is
+    in progress such a handler is parked with ``defer`` and runs right after it.
     """
 
     _pending: bytearray | None = None
     _stream: t.TextIO | None = None
     _last_flush = 0.0
+    _writing = False
+    _deferred: Callable[[], None] | None = None
 
     @override
     def write_message(self, message: Message) -> None:
-        if sys.stdout is not self._stream:  # first message, or stdout was redirected
-            self.flush()
-            self._stream = sys.stdout
-        if self._pending is None:
-            self._pending = bytearray()
-            atexit.register(self._flush_at_exit)
-        self._pending += self.format_message(message)
-        now = time.monotonic()
-        if (
-            message.type == SingerMessageType.STATE
-            or len(self._pending) > BUFFER_BYTES
-            or now - self._last_flush > MAX_UNFLUSHED_SECONDS
-        ):
-            self.flush()
-            self._last_flush = now
+        self._writing = True
+        try:
+            if sys.stdout is not self._stream:  # first message, or stdout was redirected
+                self._write_out()
+                self._stream = sys.stdout
+            if self._pending is None:
+                self._pending = bytearray()
+                atexit.register(self._flush_at_exit)
+            self._pending += self.format_message(message)
+            now = time.monotonic()
+            if (
+                message.type == SingerMessageType.STATE
+                or len(self._pending) > BUFFER_BYTES
+                or now - self._last_flush > MAX_UNFLUSHED_SECONDS
+            ):
+                self._write_out()
+                self._last_flush = now
+        finally:
+            self._writing = False
+        self._run_deferred()
+
+    def defer(self, handler: Callable[[], None]) -> bool:
+        """Park ``handler`` until the write in progress is done.
+
+        Args:
+            handler: What a signal handler wants to do.
+
+        Returns:
+            True when it was parked; False when no write is in progress (run it now).
+        """
+        if not self._writing:
+            return False
+        self._deferred = handler
+        return True
 
     def flush(self) -> None:
         """Write out every buffered message to the stdout they were written for."""
+        self._writing = True
+        try:
+            self._write_out()
+        finally:
+            self._writing = False
+        self._run_deferred()
+
+    def _write_out(self) -> None:
         if self._stream is None:
             return
         if self._pending:
-            self._stream.buffer.write(self._pending)
+            # An unbuffered stdout is a raw file: one write may take only part of the block
+            # (a signal arriving while a full pipe blocks us), so write until all is out.
+            with memoryview(self._pending) as block:
+                written = 0
+                while written < len(block):
+                    written += self._stream.buffer.write(block[written:]) or 0
             self._pending.clear()
         self._stream.flush()
+
+    def _run_deferred(self) -> None:
+        handler, self._deferred = self._deferred, None
+        if handler is not None:
+            handler()
 
     def _flush_at_exit(self) -> None:
         with contextlib.suppress(ValueError, OSError):  # that stdout may be closed by now

@@ -107,10 +107,7 @@ def run_tap_cli(
     completed = subprocess.run(
         command, capture_output=True, text=True, timeout=timeout, env=clean_env, check=False
     )
-    messages = []
-    for line in completed.stdout.splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            messages.append(json.loads(line))
+    messages = [json.loads(line) for line in completed.stdout.splitlines()]
     return SyncResult(messages, exit_code=completed.returncode, stderr=completed.stderr)
 
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 import typing as t
 from pathlib import Path
 
 import pytest
 
+from tap_homele.sandbox import Sandbox
 from tests.conftest import REPO, catalog_file, run_tap_cli, tap_config
-
-if t.TYPE_CHECKING:
-    from tap_homele.sandbox import Sandbox
 
 TAP = str(Path(sys.executable).parent / "tap-homele")
 
@@ -133,3 +133,27 @@ def test_console_script_and_module_agree() -> None:
         cwd=REPO,
     ).stdout
     assert json.loads(about)["name"] == "tap-homele"
+
+
+def test_sigterm_while_the_target_is_not_reading_leaves_whole_lines_no_duplicates(
+    tmp_path: Path,
+) -> None:
+    with Sandbox(customers=3000, seed=17, rate_limit=0) as server:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps(tap_config(server)))
+        catalog = catalog_file(tmp_path, {"customers"})
+        for pause in (0.8, 1.2, 1.6):
+            process = subprocess.Popen(
+                [TAP, "--config", str(config), "--catalog", str(catalog)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(pause)  # the pipe fills up and the tap blocks in a write
+            process.send_signal(signal.SIGTERM)
+            stdout, _ = process.communicate(timeout=60)
+
+            messages = [json.loads(line) for line in stdout.splitlines()]
+            ids = [m["record"]["id"] for m in messages if m["type"] == "RECORD"]
+            assert len(ids) > 100
+            assert len(ids) == len(set(ids))
+            assert messages[-1]["type"] == "STATE"

@@ -252,9 +252,10 @@ def test_runs_killed_anywhere_resume_from_their_last_state_without_loss(
 
 
 def _complete_messages(stdout: bytes) -> t.Iterator[dict[str, t.Any]]:
-    """The Singer messages a killed process finished writing (a cut last line is dropped)."""
-    for line in stdout.splitlines():
+    """The Singer messages a killed process wrote: only its very last line may be cut."""
+    lines = stdout.splitlines()
+    for number, line in enumerate(lines, start=1):
         try:
             yield json.loads(line)
         except json.JSONDecodeError:
-            continue
+            assert number == len(lines), f"line {number} of {len(lines)} is not JSON"
