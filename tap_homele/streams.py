@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import sys
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,7 +24,7 @@ from tap_homele.client import (
     parse_timestamp,
     payload_of,
 )
-from tap_homele.incremental import IDS_AT_BOOKMARK, NewestFirstWindow
+from tap_homele.incremental import SYNCED_IN_BOOKMARK_SECOND, NewestFirstWindow
 from tap_homele.writer import LeanRecordMessages
 
 if sys.version_info >= (3, 12):
@@ -32,6 +33,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    import datetime
     from collections.abc import Callable, Iterable
 
     import requests
@@ -154,12 +156,12 @@ class CustomersStream(HomeleStream):
         state = self.stream_state
         saved = state.get("replication_key_value")
         from_state = saved is not None and parse_timestamp(saved) == bookmark
-        ids = state.get(IDS_AT_BOOKMARK, []) if from_state else []
-        return NewestFirstWindow(bookmark, ids, self.logger)
+        synced = state.get(SYNCED_IN_BOOKMARK_SECOND, []) if from_state else []
+        return NewestFirstWindow(bookmark, synced, self.logger)
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        rows = self._window.select(list(super().parse_response(response)))
+        rows = self._window.select(list(super().parse_response(response)), _server_time(response))
         self._advance_progress_marker()
         self._prefetch_next_page(response)
         self._prefetch_details(rows)
@@ -206,9 +208,9 @@ class CustomersStream(HomeleStream):
         must move when only the children are selected too, or every run would fetch every
         detail again. The marker becomes the bookmark only when the whole sync succeeds.
         """
-        if self._window.newest is not None:
+        if (progress := self._window.progress()) is not None:
             self.state_manager.increment_state(
-                {"last_activity_at": format_timestamp(self._window.newest)},
+                {"last_activity_at": format_timestamp(progress)},
                 replication_key="last_activity_at",
             )
 
@@ -221,10 +223,8 @@ class CustomersStream(HomeleStream):
     @override
     def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
         super().finalize_state_progress_markers(state)
-        if not self.selected and self.has_selected_descendents and not state:
-            self.state_manager.finalize_progress_markers(partitions=self.partitions)
         stream_state = self.stream_state
-        stream_state[IDS_AT_BOOKMARK] = self._window.ids_at(
+        stream_state[SYNCED_IN_BOOKMARK_SECOND] = self._window.synced_at(
             stream_state.get("replication_key_value")
         )
         self._tap.state_writer.write_state(self.tap_state)
@@ -344,3 +344,11 @@ class LeadStatusHistoryStream(PerCustomerChild, LeanRecordMessages):
         details = t.cast("CustomerDetailsStream", self._tap.streams["customer_details"])
         for entry in details.take_history(customer_id):
             yield {"customer_id": customer_id, **entry}
+
+
+def _server_time(response: requests.Response) -> datetime.datetime | None:
+    """When the server answered, from its ``Date`` header (None when absent or unreadable)."""
+    try:
+        return email.utils.parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
