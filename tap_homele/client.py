@@ -50,6 +50,9 @@ DEFAULT_API_URL = "https://crm.homele.com/api/v2/crm"
 #: never land one request too many in the server's fixed window.
 PACING_MARGIN = 1.01
 
+#: Longest wait for an ``X-RateLimit-Reset`` (the window is 60 s; the header is assumed).
+MAX_RESET_WAIT_SECONDS = 120.0
+
 #: Details fetched at once; enough to keep the budget saturated with ~8 s of latency at
 #: 60 requests per minute, and every one of them still waits for the shared budget.
 DETAIL_FETCH_WORKERS = 8
@@ -156,7 +159,21 @@ class RequestBudget:
             return
         reset = response.headers.get("X-RateLimit-Reset")
         if reset and reset.isdigit():
-            self.pause_for(int(reset) - time.time())
+            # Bounded: a reset in milliseconds or a skewed clock must not park the tap.
+            wait = min(int(reset) - time.time(), MAX_RESET_WAIT_SECONDS)
+            if wait > 0:
+                self._logger.info("Rate-limit window spent; waiting %.1f s for its reset", wait)
+                self.pause_for(wait)
+
+    def count_throttled(self) -> None:
+        """Count one 429 (from any thread)."""
+        with self._lock:
+            self.throttled += 1
+
+    def count_retry(self) -> None:
+        """Count one retry (from any thread)."""
+        with self._lock:
+            self.retries += 1
 
     def summary(self) -> str:
         """Records per stream, requests, 429s, retries and the achieved rate so far."""
@@ -422,7 +439,7 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
             attempt += 1
             retry_after = _retry_after_seconds(error)
             if retry_after is not None:
-                budget.throttled += 1
+                budget.count_throttled()
                 budget.pause_for(retry_after)
                 wait = retry_after + random.uniform(0, 0.25)  # noqa: S311
             else:
@@ -435,7 +452,7 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
 
     @override
     def backoff_handler(self, details: Details) -> None:
-        self._tap.request_budget.retries += 1
+        self._tap.request_budget.count_retry()
         error = details.get("exception")
         self.logger.warning(
             "Retrying GET %s in %.1f s (attempt %d of %d failed: %s)",

@@ -294,7 +294,7 @@ class CustomerDetailsStream(PerCustomerChild, HomeleStream):
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
         processed = super().post_process(row, context)
-        if processed is not None:
+        if processed is not None and self._syncs_children:
             history = processed.get("lead_status_history") or []
             for entry in history:
                 entry["changed_at"] = normalize_timestamp(entry.get("changed_at"))

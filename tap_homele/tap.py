@@ -25,6 +25,7 @@ else:
 if t.TYPE_CHECKING:
     from types import FrameType
 
+    import click
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.streams import Stream
 
@@ -206,10 +207,22 @@ class TapHomele(Tap):
         try:
             super().invoke(*args, **kwargs)
         except HomeleFatalError as error:
-            # One sentence for the operator instead of a traceback; the STATE already
-            # emitted stays valid, so a rerun resumes from it.
-            cls.logger.error("Sync failed: %s", error)  # noqa: TRY400
-            sys.exit(1)
+            cls._fail("Sync failed", error)
+
+    @classmethod
+    @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        try:
+            super().cb_test(ctx, param, value)
+        except HomeleFatalError as error:
+            cls._fail("Connection test failed", error)
+
+    @classmethod
+    def _fail(cls, what: str, error: HomeleFatalError) -> t.NoReturn:
+        # One sentence for the operator instead of a traceback; the STATE already
+        # emitted stays valid, so a rerun resumes from it.
+        cls.logger.error("%s: %s", what, error)
+        sys.exit(1)
 
 
 def config_errors(config: t.Mapping[str, t.Any]) -> list[str]:

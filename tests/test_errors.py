@@ -269,3 +269,14 @@ def test_token_never_appears_in_output_even_at_debug_level(
         secret = fresh_sandbox.tokens[token].split("|", 1)[1]
         output = result.stderr + json.dumps(result.messages)
         assert secret not in output
+
+
+def test_connection_test_with_a_rejected_token_is_one_line_too(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    result = run_tap_cli(tap_config(fresh_sandbox, token="revoked"), tmp_path, "--test")
+
+    assert result.exit_code == 1
+    [line] = [line for line in result.stderr.splitlines() if "Connection test failed:" in line]
+    assert "401" in line
+    assert "Traceback" not in result.stderr
