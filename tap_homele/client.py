@@ -15,6 +15,7 @@ import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cached_property
 
+import backoff
 import msgspec
 import requests
 from pyrate_limiter import Duration, Limiter, Rate, StateBucket
@@ -99,6 +100,24 @@ class RetriesExhaustedError(HomeleFatalError):
     """A transient failure outlasted every retry."""
 
 
+#: Failures worth another attempt (the SDK's list): the server or the network may recover.
+RETRIED_ERRORS = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+SYNC_STOPPED = "the sync is stopping; request not sent"
+
+
+class SyncStoppedError(HomeleFatalError):
+    """The sync is ending: requests still queued in worker threads are not sent."""
+
+
 class RequestBudget:
     """The tap-wide request budget: paces every stream's requests and counts them.
 
@@ -117,6 +136,7 @@ class RequestBudget:
         rate = Rate(requests_per_minute, int(Duration.MINUTE * PACING_MARGIN), burst=1)
         self._limiter = Limiter(StateBucket([rate]), buffer_ms=1)
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
         self._paused_until = 0.0
         self._logger = logger or logging.getLogger("tap-homele")
         self._started = time.monotonic()
@@ -127,18 +147,28 @@ class RequestBudget:
         self.records: collections.Counter[str] = collections.Counter()
 
     def acquire(self) -> None:
-        """Block until the next request may be sent."""
+        """Block until the next request may be sent.
+
+        Raises:
+            SyncStoppedError: The sync is ending; send nothing more.
+        """
         with self._lock:
             pause = self._paused_until - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
+        if self._stopped.wait(pause) if pause > 0 else self._stopped.is_set():
+            raise SyncStoppedError(SYNC_STOPPED)
         self._limiter.try_acquire("homele")
+        if self._stopped.is_set():
+            raise SyncStoppedError(SYNC_STOPPED)
         with self._lock:
             self.requests += 1
             now = time.monotonic()
             if now >= self._next_progress:
                 self._next_progress = now + 60.0
                 self._logger.info("Progress: %s", self.summary())
+
+    def stop(self) -> None:
+        """Refuse every further request (the sync failed or is being stopped)."""
+        self._stopped.set()
 
     def pause_for(self, seconds: float) -> None:
         """Hold every request back for ``seconds`` (the server asked us to wait).
@@ -410,18 +440,30 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
             budget.acquire()
             return func(prepared, context)
 
-        retrying = super().request_decorator(budgeted)
+        # As the SDK's decorator, minus backoff's own log lines: backoff_handler logs each
+        # retry on one line, and a give-up becomes the one-line error below.
+        retrying = backoff.on_exception(
+            self.backoff_wait_generator,
+            RETRIED_ERRORS,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )(budgeted)
         attempts = self.backoff_max_tries()
 
         def request(prepared: requests.PreparedRequest, context: Context | None) -> t.Any:  # noqa: ANN401
             try:
                 return retrying(prepared, context)
-            except (RetriableAPIError, requests.exceptions.RequestException, OSError) as error:
+            except RETRIED_ERRORS as error:
                 msg = (
                     f"GET {_path_of(prepared)} still failing after {attempts} attempts "
                     f"({_cause(error)}); rerun the tap with its last STATE to resume"
                 )
                 raise RetriesExhaustedError(msg) from error
+            except (requests.exceptions.RequestException, OSError) as error:
+                msg = f"GET {_path_of(prepared)} failed: {_cause(error)}"
+                raise HomeleFatalError(msg) from error
 
         return request
 
@@ -644,6 +686,8 @@ def _cause(error: BaseException) -> str:
         return str(error)
     if isinstance(error, requests.exceptions.Timeout):
         return "timed out"
+    if isinstance(error, requests.exceptions.SSLError):
+        return "TLS handshake or certificate check failed"
     if isinstance(error, requests.exceptions.ConnectionError):
         return "connection failed or was reset"
     return type(error).__name__

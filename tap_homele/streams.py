@@ -187,6 +187,9 @@ class CustomersStream(HomeleStream):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         try:
             yield from super().get_records(context)
+        except (Exception, SystemExit, KeyboardInterrupt):
+            self._tap.request_budget.stop()  # queued detail requests are not sent
+            raise
         finally:
             self._next_pages.clear()
             self._page_fetcher.shutdown(wait=True, cancel_futures=True)
