@@ -17,6 +17,9 @@ import pytest
 
 from tap_homele.sandbox import Sandbox
 
+if t.TYPE_CHECKING:
+    from pytest_httpserver import HTTPServer
+
 REPO = Path(__file__).resolve().parent.parent
 
 #: High enough that the tap's own pacing never slows a test against an unthrottled sandbox.
@@ -58,6 +61,20 @@ def tap_config(sandbox: Sandbox, token: str = "full", **overrides: t.Any) -> dic
     }
     config.update(overrides)
     return config
+
+
+#: Base path of the API on a hand-written test server (pytest-httpserver).
+API = "/api/v2/crm"
+
+
+def fake_server_config(httpserver: HTTPServer, **overrides: t.Any) -> dict[str, t.Any]:
+    """A config for the tap against a hand-written test server (no token check there)."""
+    return {
+        "api_url": httpserver.url_for(API),
+        "api_token": "5|FakeServerToken0123456789",
+        "requests_per_minute": UNTHROTTLED_RPM,
+        **overrides,
+    }
 
 
 def run_tap(

@@ -7,7 +7,15 @@ import typing as t
 
 import pytest
 
-from tests.conftest import catalog_file, catalog_selecting, run_tap, run_tap_cli, tap_config
+from tests.conftest import (
+    API,
+    catalog_file,
+    catalog_selecting,
+    fake_server_config,
+    run_tap,
+    run_tap_cli,
+    tap_config,
+)
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -15,8 +23,6 @@ if t.TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
 
     from tap_homele.sandbox import Sandbox
-
-API = "/api/v2/crm"
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -101,16 +107,6 @@ def _detail(customer_id: int) -> dict[str, t.Any]:
     }
 
 
-def _fake_config(httpserver: HTTPServer, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "api_url": httpserver.url_for(API),
-        "api_token": "5|FakeServerToken0123456789",
-        "requests_per_minute": 600_000,
-        "max_retries": 0,
-        **overrides,
-    }
-
-
 def test_deleted_customer_is_skipped_with_one_warning(
     httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -123,7 +119,7 @@ def test_deleted_customer_is_skipped_with_one_warning(
     )
     httpserver.expect_request(f"{API}/customers/3").respond_with_json(_detail(3))
 
-    result = run_tap(_fake_config(httpserver))
+    result = run_tap(fake_server_config(httpserver, max_retries=0))
 
     assert result.exit_code == 0
     assert [r["id"] for r in result.records["customers"]] == [1, 2, 3]
@@ -143,7 +139,9 @@ def test_invalid_filter_422_names_the_setting(httpserver: HTTPServer, tmp_path: 
         },
         status=422,
     )
-    result = run_tap_cli(_fake_config(httpserver, created_from="2026-01-01"), tmp_path)
+    result = run_tap_cli(
+        fake_server_config(httpserver, max_retries=0, created_from="2026-01-01"), tmp_path
+    )
 
     assert result.exit_code == 1
     [line] = _error_lines(result.stderr)
@@ -158,7 +156,7 @@ def test_other_client_errors_are_fatal_with_status_and_message(
     httpserver.expect_request(f"{API}/customers").respond_with_json(
         {"success": False, "message": "Company suspended."}, status=410
     )
-    result = run_tap_cli(_fake_config(httpserver), tmp_path)
+    result = run_tap_cli(fake_server_config(httpserver, max_retries=0), tmp_path)
 
     assert result.exit_code == 1
     [line] = _error_lines(result.stderr)
@@ -171,7 +169,9 @@ def test_has_more_false_ends_paging_even_with_a_cursor(httpserver: HTTPServer) -
     httpserver.expect_request(f"{API}/customers").respond_with_json(
         _page([_customer(1), _customer(2)], next_cursor="eyJpZCI6Mn0", has_more=False)
     )
-    result = run_tap(_fake_config(httpserver), catalog=catalog_selecting({"customers"}))
+    result = run_tap(
+        fake_server_config(httpserver, max_retries=0), catalog=catalog_selecting({"customers"})
+    )
 
     assert [r["id"] for r in result.records["customers"]] == [1, 2]
     assert len([req for req, _ in httpserver.log if req.path == f"{API}/customers"]) == 1
@@ -194,7 +194,10 @@ def test_a_cursor_seen_before_stops_the_run_instead_of_looping(
 
     httpserver.expect_request(f"{API}/customers").respond_with_handler(handler)
     result = run_tap_cli(
-        _fake_config(httpserver), tmp_path, "--catalog", str(catalog_file(tmp_path, {"customers"}))
+        fake_server_config(httpserver, max_retries=0),
+        tmp_path,
+        "--catalog",
+        str(catalog_file(tmp_path, {"customers"})),
     )
 
     assert result.exit_code == 1
@@ -215,7 +218,7 @@ def test_unknown_fields_are_reported_once_per_stream(
     for i in (1, 2, 3):
         httpserver.expect_request(f"{API}/customers/{i}").respond_with_json(_detail(i))
 
-    result = run_tap(_fake_config(httpserver))
+    result = run_tap(fake_server_config(httpserver, max_retries=0))
 
     assert len(result.records["customers"]) == 3
     assert "nickname" not in result.records["customers"][0]
@@ -239,7 +242,7 @@ def test_redirect_is_refused_and_the_token_never_follows_it(
         httpserver.expect_request(f"{API}/customers").respond_with_data(
             "", status=302, headers={"Location": other_host.url_for(f"{API}/customers")}
         )
-        config = _fake_config(httpserver)
+        config = fake_server_config(httpserver, max_retries=0)
         result = run_tap_cli(config, tmp_path)
         reached = list(other_host.log)
     finally:

@@ -13,15 +13,21 @@ import pytest
 
 from tap_homele.client import HomeleStream
 from tap_homele.sandbox import FAULT_KINDS, Sandbox
-from tests.conftest import catalog_file, catalog_selecting, run_tap, run_tap_cli, tap_config
+from tests.conftest import (
+    API,
+    catalog_file,
+    catalog_selecting,
+    fake_server_config,
+    run_tap,
+    run_tap_cli,
+    tap_config,
+)
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
     from pytest_httpserver import HTTPServer
     from werkzeug import Request
-
-API = "/api/v2/crm"
 
 
 def _rate_per_second(times: list[float]) -> float:
@@ -136,11 +142,7 @@ def test_429_waits_what_retry_after_says_once(
     caplog.set_level(logging.INFO)
     handler = _throttle_once(retry_after)
     httpserver.expect_request(f"{API}/customers").respond_with_handler(handler)
-    config = {
-        "api_url": httpserver.url_for(API),
-        "api_token": "5|FakeServerToken0123456789",
-        "requests_per_minute": 600_000,
-    }
+    config = fake_server_config(httpserver)
     result = run_tap(config, catalog=catalog_selecting({"customers"}))
 
     assert [r["id"] for r in result.records["customers"]] == [1]
@@ -180,12 +182,7 @@ def test_exhausted_retries_fail_clearly_and_leave_a_resumable_state(
 ) -> None:
     healthy = [False]
     _failing_second_page(httpserver, healthy=healthy)
-    config = {
-        "api_url": httpserver.url_for(API),
-        "api_token": "5|FakeServerToken0123456789",
-        "requests_per_minute": 600_000,
-        "max_retries": 2,
-    }
+    config = fake_server_config(httpserver, max_retries=2)
     old_bookmark = "2025-12-01T00:00:00.000000+00:00"
     state = (
         {
@@ -259,11 +256,7 @@ def test_an_exhausted_server_window_holds_requests_until_its_reset(
         return Response(json.dumps(page), headers=headers, content_type="application/json")
 
     httpserver.expect_request(f"{API}/customers").respond_with_handler(handler)
-    config = {
-        "api_url": httpserver.url_for(API),
-        "api_token": "5|FakeServerToken0123456789",
-        "requests_per_minute": 600_000,
-    }
+    config = fake_server_config(httpserver)
     result = run_tap(config, catalog=catalog_selecting({"customers"}))
 
     assert [r["id"] for r in result.records["customers"]] == [1, 2]
