@@ -14,7 +14,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_homele import streams
-from tap_homele.client import DEFAULT_API_URL, HomeleFatalError, RequestBudget
+from tap_homele.client import DEFAULT_API_URL, HomeleFatalError, RequestBudget, parse_timestamp
 from tap_homele.writer import BufferedMsgSpecWriter
 
 if sys.version_info >= (3, 12):
@@ -262,7 +262,7 @@ def config_errors(config: t.Mapping[str, t.Any]) -> list[str]:
     start_date = config.get("start_date")
     if start_date is not None:
         try:
-            datetime.datetime.fromisoformat(str(start_date).replace("Z", "+00:00"))
+            parse_timestamp(str(start_date))
         except ValueError:
             errors.append(
                 f"start_date must be an ISO 8601 date-time such as 2026-01-31T00:00:00Z, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime
 import io
 import json
 import os
@@ -16,8 +15,11 @@ from pathlib import Path
 import pytest
 
 from tap_homele.sandbox import Sandbox
+from tests.sandbox.sandbox_helpers import instant as sandbox_instant
 
 if t.TYPE_CHECKING:
+    import datetime
+
     from pytest_httpserver import HTTPServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -130,10 +132,7 @@ def run_tap_cli(
 
 def instant(value: str | None) -> datetime.datetime | None:
     """Parse an ISO 8601 timestamp as the same instant, whatever its form."""
-    if value is None:
-        return None
-    parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+    return None if value is None else sandbox_instant(value)
 
 
 TIMESTAMP_KEYS = {"created_at", "updated_at", "last_activity_at", "changed_at"}

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.sandbox.sandbox_helpers import walk
+from tests.sandbox.sandbox_helpers import instant, walk
 
 if TYPE_CHECKING:
+    import datetime
+
     import requests
 
     from tap_homele.sandbox import Sandbox
 
 
 def utc_date(value: str) -> datetime.date:
-    return (
-        datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        .astimezone(datetime.timezone.utc)
-        .date()
-    )
+    return instant(value).date()
 
 
 def get(client: requests.Session, sandbox: Sandbox, params: Any) -> requests.Response:
