@@ -33,6 +33,18 @@ def first_page(client: requests.Session, sandbox: Sandbox, **params: object) -> 
     return body
 
 
+def walk_on(
+    client: requests.Session, sandbox: Sandbox, cursor: object, per_page: int
+) -> list[dict[str, object]]:
+    """Follow next cursors from ``cursor`` to the last page; return the rows of those pages."""
+    rows: list[dict[str, object]] = []
+    while cursor:
+        body = first_page(client, sandbox, per_page=per_page, cursor=cursor)
+        rows.extend(body["data"])  # type: ignore[arg-type]
+        cursor = body["meta"]["next_cursor"]  # type: ignore[index]
+    return rows
+
+
 @pytest.mark.parametrize("per_page", [1, 7, 25, 100])
 def test_walk_returns_everything_once_in_order(
     sandbox: Sandbox, client: requests.Session, per_page: int
@@ -180,11 +192,7 @@ def test_touch_during_walk(sandbox: Sandbox, client: requests.Session) -> None:
     rows.extend(body["data"])  # type: ignore[arg-type]
     seen_id, unseen_id = before[5]["id"], before[70]["id"]
     assert sandbox.touch([seen_id, unseen_id]) == [seen_id, unseen_id]
-    cursor = body["meta"]["next_cursor"]  # type: ignore[index]
-    while cursor:
-        body = first_page(client, sandbox, per_page=10, cursor=cursor)
-        rows.extend(body["data"])  # type: ignore[arg-type]
-        cursor = body["meta"]["next_cursor"]  # type: ignore[index]
+    rows.extend(walk_on(client, sandbox, body["meta"]["next_cursor"], per_page=10))  # type: ignore[index]
     # the unseen touched row moved behind the walk; every other row came exactly once
     assert ids(rows) == [row["id"] for row in before if row["id"] != unseen_id]
     after = sandbox.truth()
@@ -231,11 +239,7 @@ def test_add_and_delete_during_walk(sandbox: Sandbox, client: requests.Session) 
     # delete the row the cursor points at, and one further down
     cursor_row, later_row = before[19]["id"], before[90]["id"]
     assert sandbox.delete([cursor_row, later_row]) == [cursor_row, later_row]
-    cursor = body["meta"]["next_cursor"]  # type: ignore[index]
-    while cursor:
-        body = first_page(client, sandbox, per_page=20, cursor=cursor)
-        rows.extend(body["data"])  # type: ignore[arg-type]
-        cursor = body["meta"]["next_cursor"]  # type: ignore[index]
+    rows.extend(walk_on(client, sandbox, body["meta"]["next_cursor"], per_page=20))  # type: ignore[index]
     assert ids(rows) == [r["id"] for r in before if r["id"] != later_row]
     after = sandbox.truth()
     assert ids(after[:2]) == [122, 121]
