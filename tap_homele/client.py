@@ -379,7 +379,6 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
     # Records are decoded JSON with timestamps already normalized: nothing to conform.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
-    records_jsonpath = "$.data[*]"
     # A redirect is never followed: it would carry the token to wherever it points.
     allow_redirects = False
     _LOG_REQUEST_METRIC_URLS = False

@@ -241,7 +241,6 @@ class CustomerDetailsStream(PerCustomerChild, HomeleStream):
     primary_keys = ("id",)
     parent_stream_type = CustomersStream
     state_partitioning_keys: t.ClassVar[list[str]] = []  # no state partition per customer
-    records_jsonpath = "$.data"
     schema = th.PropertiesList(
         *CUSTOMER_PROPERTIES,
         th.Property("occupation", REFERENCE, description="Occupation."),
