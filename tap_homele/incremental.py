@@ -1,13 +1,16 @@
-"""Incremental reading of a newest-first list: what is new since the bookmark, when to stop."""
+"""Incremental reading of a newest-first list: what is new since the bookmark, when to stop.
+
+Every activity here is a normalized timestamp (``normalize_timestamp``): one fixed width
+in UTC, so text order is time order and the first 19 characters are the whole second.
+"""
 
 from __future__ import annotations
 
 import typing as t
 
-from tap_homele.client import format_timestamp, parse_timestamp
+from tap_homele.client import normalize_timestamp
 
 if t.TYPE_CHECKING:
-    import datetime
     import logging
     from collections.abc import Iterable
 
@@ -15,9 +18,8 @@ if t.TYPE_CHECKING:
 #: synced within the bookmark's second.
 SYNCED_IN_BOOKMARK_SECOND = "synced_in_bookmark_second"
 
-
-def _second(value: datetime.datetime) -> datetime.datetime:
-    return value.replace(microsecond=0)
+#: Length of the whole-second prefix of a normalized timestamp (``YYYY-MM-DDTHH:MM:SS``).
+SECOND = 19
 
 
 class NewestFirstWindow:
@@ -38,119 +40,122 @@ class NewestFirstWindow:
 
     def __init__(
         self,
-        bookmark: datetime.datetime | None,
+        bookmark: str | None,
         synced: Iterable[tuple[int, str]],
         logger: logging.Logger,
     ) -> None:
         """Start a window.
 
         Args:
-            bookmark: Activity already synced up to; None syncs everything.
+            bookmark: Normalized activity already synced up to; None syncs everything.
             synced: ``(customer id, activity)`` already synced within the bookmark's second.
             logger: Where the out-of-order warning goes.
         """
         self.bookmark = bookmark
-        self._floor = None if bookmark is None else _second(bookmark)
-        self._synced = {customer_id: parse_timestamp(activity) for customer_id, activity in synced}
+        self._floor = None if bookmark is None else bookmark[:SECOND]
+        self._synced = {
+            customer_id: normalize_timestamp(activity) for customer_id, activity in synced
+        }
         self._logger = logger
-        self._previous_key: datetime.datetime | None = None
+        self._previous_second: str | None = None
         self._order_seen = False
         self._activity_seen = False
         self.order_broken = False
         self.exhausted = False
-        self.newest: datetime.datetime | None = None
-        self._synced_in_newest_second: dict[int, datetime.datetime] = {}
+        self.newest: str | None = None
+        self._synced_in_newest_second: dict[int, str] = {}
 
     def select(
-        self, rows: list[dict[str, t.Any]], server_time: datetime.datetime | None
+        self, rows: list[dict[str, t.Any]], server_time: str | None
     ) -> list[dict[str, t.Any]]:
         """Return the rows of one page that are new, in page order.
 
         Args:
-            rows: One page of list items, as the API sent them.
-            server_time: When the server answered (its ``Date`` header), if it said.
+            rows: One page of list items, timestamps normalized.
+            server_time: When the server answered (its ``Date`` header), normalized, if known.
 
         Returns:
             The rows to sync.
         """
+        server_second = None if server_time is None else server_time[:SECOND]
         selected = []
         for row in rows:
-            raw = row.get("last_activity_at")
-            activity = parse_timestamp(raw) if raw else None
-            customer_id = int(row["id"])
-            self._check_order(activity, customer_id)
-            if self._is_new(activity, customer_id):
+            activity: str | None = row.get("last_activity_at")
+            if activity is None:
+                if self._floor is None:
+                    selected.append(row)
+                continue
+            second = activity[:SECOND]
+            self._check_order(second, row["id"])
+            if self._is_new(activity, second, row["id"]):
                 selected.append(row)
-                if activity is not None:
-                    self._track_newest(activity, customer_id, server_time)
+                self._track_newest(activity, second, row["id"], server_second)
         if rows and self._floor is not None:
             last = rows[-1].get("last_activity_at")
-            ends_before = (
-                self._activity_seen if last is None else parse_timestamp(last) < self._floor
-            )
+            ends_before = self._activity_seen if last is None else last[:SECOND] < self._floor
             self.exhausted = ends_before and self._order_seen and not self.order_broken
         return selected
 
-    def _is_new(self, activity: datetime.datetime | None, customer_id: int) -> bool:
-        if self.bookmark is None or self._floor is None:
+    def _is_new(self, activity: str, second: str, customer_id: int) -> bool:
+        if self._floor is None:
             return True
-        if activity is None or activity < self._floor:
+        if second < self._floor:
             return False
-        return activity > self.bookmark or self._synced.get(customer_id) != activity
+        return activity > t.cast("str", self.bookmark) or self._synced.get(customer_id) != activity
 
     def _track_newest(
-        self, activity: datetime.datetime, customer_id: int, server_time: datetime.datetime | None
+        self, activity: str, second: str, customer_id: int, server_second: str | None
     ) -> None:
-        second = _second(activity)
-        if self.newest is None or second > _second(self.newest):
+        newest = self.newest
+        if newest is None or second > newest[:SECOND]:
             self._synced_in_newest_second = {}
-        elif second < _second(self.newest):
+            self.newest = activity
+        elif second < newest[:SECOND]:
             return
-        self.newest = activity if self.newest is None else max(self.newest, activity)
-        if server_time is not None and _second(server_time) > second:
+        elif activity > newest:
+            self.newest = activity
+        if server_second is not None and server_second > second:
             self._synced_in_newest_second[customer_id] = activity
 
     def synced_at(self, bookmark: str | None) -> list[list[int | str]]:
         """What the next run's state should hold next to ``bookmark``.
 
         Args:
-            bookmark: The bookmark this run leaves in its state.
+            bookmark: The (normalized) bookmark this run leaves in its state.
 
         Returns:
             ``[customer id, activity]`` of the customers synced within its second, up to it.
         """
         if bookmark is None:
             return []
-        value = parse_timestamp(bookmark)
-        synced: dict[int, datetime.datetime] = {}
-        if self._floor == _second(value):
+        bookmark = normalize_timestamp(bookmark)
+        second = bookmark[:SECOND]
+        synced: dict[int, str] = {}
+        if self._floor == second:
             synced.update(self._synced)
-        if self.newest is not None and _second(self.newest) == _second(value):
+        if self.newest is not None and self.newest[:SECOND] == second:
             synced.update(self._synced_in_newest_second)
         return [
-            [customer_id, format_timestamp(activity)]
+            [customer_id, activity]
             for customer_id, activity in sorted(synced.items())
-            if activity <= value
+            if activity <= bookmark
         ]
 
-    def progress(self) -> datetime.datetime | None:
+    def progress(self) -> str | None:
         """The newest activity synced so far, never behind the bookmark it started from."""
-        if self.newest is None:
-            return None
-        return self.newest if self.bookmark is None else max(self.newest, self.bookmark)
+        if self.newest is None or self.bookmark is None:
+            return self.newest
+        return max(self.newest, self.bookmark)
 
-    def _check_order(self, activity: datetime.datetime | None, customer_id: int) -> None:
+    def _check_order(self, second: str, customer_id: int) -> None:
         # Rows with no activity sit first or last depending on the server: they take no part.
         # Whole seconds only: a server may sort by fractions it does not show.
-        if activity is None:
-            return
         self._activity_seen = True
-        key = _second(activity)
-        previous, self._previous_key = self._previous_key, key
+        previous, self._previous_second = self._previous_second, second
         if previous is None:
             return
         self._order_seen = True
-        if key > previous and not self.order_broken:
+        if second > previous and not self.order_broken:
             self.order_broken = True
             self._logger.warning(
                 "Homele listed customers out of newest-first order (customer %s is newer than "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import sys
 import typing as t
@@ -33,7 +34,6 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    import datetime
     from collections.abc import Callable, Iterable
 
     import requests
@@ -112,13 +112,23 @@ class CustomersStream(HomeleStream):
         def prefetched_or_sent(
             prepared: requests.PreparedRequest, context: Context | None
         ) -> t.Any:  # noqa: ANN401
-            future = self._next_pages.pop(prepared.url or "", None)
+            future = self._next_pages.pop(prepared, None)
             return send(prepared, context) if future is None else future.result()
 
         return prefetched_or_sent
 
+    @override
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        # The SDK prepares the next page's request again; hand it the one already in flight.
+        ahead = self._prepared_ahead.pop((kwargs.get("url"), kwargs.get("params")), None)
+        return ahead or super().build_prepared_request(*args, **kwargs)
+
     @cached_property
-    def _next_pages(self) -> dict[str, Future[requests.Response]]:
+    def _next_pages(self) -> dict[requests.PreparedRequest, Future[requests.Response]]:
+        return {}
+
+    @cached_property
+    def _prepared_ahead(self) -> dict[tuple[str | None, str | None], requests.PreparedRequest]:
         return {}
 
     @cached_property
@@ -140,15 +150,12 @@ class CustomersStream(HomeleStream):
         http_request = self.get_http_request(
             page=PageContext(stream_context=None, next_page_token=cursor)
         )
-        prepared = self.build_prepared_request(
-            method=http_request.method,
-            url=http_request.url,
-            params=http_request.encode_params(),
-            headers=http_request.headers,
+        url, params = http_request.url, http_request.encode_params()
+        prepared = super().build_prepared_request(
+            method=http_request.method, url=url, params=params, headers=http_request.headers
         )
-        self._next_pages[prepared.url or ""] = self._page_fetcher.submit(
-            self._send_request, prepared, None
-        )
+        self._prepared_ahead[url, params] = prepared
+        self._next_pages[prepared] = self._page_fetcher.submit(self._send_request, prepared, None)
 
     @cached_property
     def _window(self) -> NewestFirstWindow:
@@ -157,11 +164,17 @@ class CustomersStream(HomeleStream):
         saved = state.get("replication_key_value")
         from_state = saved is not None and parse_timestamp(saved) == bookmark
         synced = state.get(SYNCED_IN_BOOKMARK_SECOND, []) if from_state else []
-        return NewestFirstWindow(bookmark, synced, self.logger)
+        start = None if bookmark is None else format_timestamp(bookmark)
+        return NewestFirstWindow(start, synced, self.logger)
 
     @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        rows = self._window.select(list(super().parse_response(response)), _server_time(response))
+    def parse_response(self, response: requests.Response) -> list[dict[str, t.Any]]:
+        rows = self._window.select(super().parse_response(response), _server_time(response))
+        if self.selected:
+            emitted = len(rows)
+            if self.ABORT_AT_RECORD_COUNT is not None:  # --test
+                emitted = min(emitted, self.ABORT_AT_RECORD_COUNT)
+            self._tap.request_budget.records[self.name] += emitted
         self._advance_progress_marker()
         self._prefetch_next_page(response)
         self._prefetch_details(rows)
@@ -192,6 +205,7 @@ class CustomersStream(HomeleStream):
             raise
         finally:
             self._next_pages.clear()
+            self._prepared_ahead.clear()
             self._page_fetcher.shutdown(wait=True, cancel_futures=True)
             if self._detail_stream is not None:
                 self._detail_stream.prefetcher.cancel()
@@ -213,7 +227,7 @@ class CustomersStream(HomeleStream):
         """
         if (progress := self._window.progress()) is not None:
             self.state_manager.increment_state(
-                {"last_activity_at": format_timestamp(progress)},
+                {"last_activity_at": progress},
                 replication_key="last_activity_at",
             )
 
@@ -292,16 +306,22 @@ class CustomerDetailsStream(PerCustomerChild, HomeleStream):
             yield detail
 
     @override
+    def conform(self, rows: list[dict[str, t.Any]]) -> None:
+        super().conform(rows)
+        for row in rows:
+            for entry in row.get("lead_status_history") or []:
+                if (changed_at := entry.get("changed_at")) is not None:
+                    entry["changed_at"] = normalize_timestamp(changed_at)
+
+    @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        processed = super().post_process(row, context)
-        if processed is not None and self._syncs_children:
-            history = processed.get("lead_status_history") or []
-            for entry in history:
-                entry["changed_at"] = normalize_timestamp(entry.get("changed_at"))
-            self._history_by_customer[int(processed["id"])] = history
-        return processed
+        if self.selected:
+            self._tap.request_budget.records[self.name] += 1
+        if self._syncs_children:
+            self._history_by_customer[int(row["id"])] = row.get("lead_status_history") or []
+        return row
 
     def take_history(self, customer_id: int) -> list[dict[str, t.Any]]:
         """Hand the history of a just-emitted detail to `lead_status_history`.
@@ -348,9 +368,12 @@ class LeadStatusHistoryStream(PerCustomerChild, LeanRecordMessages):
             yield {"customer_id": customer_id, **entry}
 
 
-def _server_time(response: requests.Response) -> datetime.datetime | None:
-    """When the server answered, from its ``Date`` header (None when absent or unreadable)."""
+def _server_time(response: requests.Response) -> str | None:
+    """When the server answered, normalized, from its ``Date`` header (None when unreadable)."""
     try:
-        return email.utils.parsedate_to_datetime(response.headers["Date"])
+        answered = email.utils.parsedate_to_datetime(response.headers["Date"])
     except (KeyError, TypeError, ValueError):
         return None
+    if answered.tzinfo is None:  # "-0000": UTC, but parsed naive
+        answered = answered.replace(tzinfo=datetime.timezone.utc)
+    return format_timestamp(answered)

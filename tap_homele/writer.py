@@ -11,6 +11,7 @@ from functools import cached_property
 
 from singer_sdk import Stream
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import encoder as _encoder
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.singerlib import RecordMessage, SingerMessageType
@@ -61,7 +62,9 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             if self._pending is None:
                 self._pending = bytearray()
                 atexit.register(self._flush_at_exit)
-            self._pending += self.format_message(message)
+            # As the SDK's format_message, but encoded straight onto the end of the buffer.
+            _encoder.encode_into(message.to_dict(), self._pending, -1)
+            self._pending += b"\n"
             now = time.monotonic()
             if (
                 message.type == SingerMessageType.STATE

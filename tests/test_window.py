@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
 import typing as t
 
-from tap_homele.client import format_timestamp, parse_timestamp
+from tap_homele.client import normalize_timestamp
 from tap_homele.incremental import NewestFirstWindow
 
 LOGGER = logging.getLogger("test-window")
-BOOKMARK = "2026-03-01T12:00:00.900000+00:00"
-LATER = datetime.datetime(2026, 3, 1, 12, 0, 5, tzinfo=datetime.timezone.utc)
+BOOKMARK = "2026-03-01T12:00:00.900000Z"
+LATER = "2026-03-01T12:00:05.000000Z"
 
 
 def _row(customer_id: int, activity: str | None) -> dict[str, t.Any]:
-    return {"id": customer_id, "last_activity_at": activity}
+    """A list row as the stream hands it to the window: timestamps normalized."""
+    return {"id": customer_id, "last_activity_at": activity and normalize_timestamp(activity)}
 
 
 def _run(
-    window: NewestFirstWindow, pages: list[list[dict[str, t.Any]]], server_time: datetime.datetime
+    window: NewestFirstWindow, pages: list[list[dict[str, t.Any]]], server_time: str
 ) -> list[int]:
     selected = []
     for page in pages:
@@ -30,7 +30,7 @@ def _run(
 
 
 def test_customers_without_activity_listed_first_do_not_end_paging() -> None:
-    window = NewestFirstWindow(parse_timestamp(BOOKMARK), [], LOGGER)
+    window = NewestFirstWindow(BOOKMARK, [], LOGGER)
     nulls_first = [_row(i, None) for i in (99, 98, 97)]
     newer = [_row(5, "2026-03-02T00:00:00Z"), _row(4, "2026-03-01T13:00:00Z")]
     older = [_row(3, "2026-02-01T00:00:00Z"), _row(2, "2026-01-01T00:00:00Z")]
@@ -51,11 +51,11 @@ def test_a_second_shared_by_several_customers_is_not_synced_again_and_again() ->
     assert _run(first, [page], LATER) == [3, 2, 1, 0]
     progress = first.progress()
     assert progress is not None
-    bookmark = format_timestamp(progress)
+    bookmark = progress
     synced = first.synced_at(bookmark)
 
     for _ in range(3):  # idle runs: nothing changed on the server
-        window = NewestFirstWindow(parse_timestamp(bookmark), synced, LOGGER)  # type: ignore[arg-type]
+        window = NewestFirstWindow(bookmark, synced, LOGGER)  # type: ignore[arg-type]
         assert _run(window, [page], LATER) == []
         assert window.progress() is None
         synced = window.synced_at(bookmark)
@@ -64,22 +64,22 @@ def test_a_second_shared_by_several_customers_is_not_synced_again_and_again() ->
 
 def test_a_change_within_a_second_still_open_on_the_server_is_taken_again() -> None:
     whole_seconds = [_row(7, "2026-03-01T12:00:00Z"), _row(6, "2026-02-01T00:00:00Z")]
-    same_second = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
+    same_second = "2026-03-01T12:00:00.000000Z"
     first = NewestFirstWindow(None, [], LOGGER)
     _run(first, [whole_seconds], same_second)  # read while 12:00:00 was still running
     progress = first.progress()
     assert progress is not None
-    bookmark = format_timestamp(progress)
+    bookmark = progress
     assert first.synced_at(bookmark) == []
 
     # Customer 7 changed again later in that second; it still reads 12:00:00.
-    window = NewestFirstWindow(parse_timestamp(bookmark), first.synced_at(bookmark), LOGGER)
+    window = NewestFirstWindow(bookmark, first.synced_at(bookmark), LOGGER)
     assert _run(window, [whole_seconds], LATER) == [7]
-    assert window.synced_at(bookmark) == [[7, "2026-03-01T12:00:00.000000+00:00"]]
+    assert window.synced_at(bookmark) == [[7, "2026-03-01T12:00:00.000000Z"]]
 
 
 def test_sub_second_order_the_server_does_not_show_is_not_called_out_of_order() -> None:
-    window = NewestFirstWindow(parse_timestamp("2026-01-01T00:00:00Z"), [], LOGGER)
+    window = NewestFirstWindow("2026-01-01T00:00:00.000000Z", [], LOGGER)
     same_second_rising_ids = [
         _row(1, "2026-03-01T12:00:00Z"),
         _row(2, "2026-03-01T12:00:00Z"),
