@@ -65,7 +65,7 @@ class NewestFirstWindow:
         self.newest: str | None = None
         self._synced_in_newest_second: dict[int, str] = {}
 
-    def select(
+    def select(  # noqa: C901
         self, rows: list[dict[str, t.Any]], server_time: str | None
     ) -> list[dict[str, t.Any]]:
         """Return the rows of one page that are new, in page order.
@@ -77,45 +77,48 @@ class NewestFirstWindow:
         Returns:
             The rows to sync.
         """
+        # One pass per page with the window's state in locals: this runs for every customer.
         server_second = None if server_time is None else server_time[:SECOND]
+        floor, bookmark, synced = self._floor, self.bookmark, self._synced
+        previous = self._previous_second
+        newest = self.newest
+        newest_second = None if newest is None else newest[:SECOND]
         selected = []
         for row in rows:
             activity: str | None = row.get("last_activity_at")
             if activity is None:
-                if self._floor is None:
+                if floor is None:
                     selected.append(row)
                 continue
             second = activity[:SECOND]
-            self._check_order(second, row["id"])
-            if self._is_new(activity, second, row["id"]):
-                selected.append(row)
-                self._track_newest(activity, second, row["id"], server_second)
-        if rows and self._floor is not None:
+            if previous is not None:
+                self._order_seen = True
+                if second > previous and not self.order_broken:
+                    self._report_out_of_order(row["id"])
+            previous = second
+            if floor is not None and (
+                second < floor or (activity <= bookmark and synced.get(row["id"]) == activity)  # type: ignore[operator]
+            ):
+                continue
+            selected.append(row)
+            # The newest activity selected, and who was synced in its second after it ended.
+            if newest_second is None or second > newest_second:
+                newest, newest_second = activity, second
+                self._synced_in_newest_second = {}
+            elif second < newest_second:
+                continue
+            elif activity > newest:  # type: ignore[operator]
+                newest = activity
+            if server_second is not None and server_second > second:
+                self._synced_in_newest_second[row["id"]] = activity
+        if previous is not None:
+            self._activity_seen = True
+        self._previous_second, self.newest = previous, newest
+        if rows and floor is not None:
             last = rows[-1].get("last_activity_at")
-            ends_before = self._activity_seen if last is None else last[:SECOND] < self._floor
+            ends_before = self._activity_seen if last is None else last[:SECOND] < floor
             self.exhausted = ends_before and self._order_seen and not self.order_broken
         return selected
-
-    def _is_new(self, activity: str, second: str, customer_id: int) -> bool:
-        if self._floor is None:
-            return True
-        if second < self._floor:
-            return False
-        return activity > t.cast("str", self.bookmark) or self._synced.get(customer_id) != activity
-
-    def _track_newest(
-        self, activity: str, second: str, customer_id: int, server_second: str | None
-    ) -> None:
-        newest = self.newest
-        if newest is None or second > newest[:SECOND]:
-            self._synced_in_newest_second = {}
-            self.newest = activity
-        elif second < newest[:SECOND]:
-            return
-        elif activity > newest:
-            self.newest = activity
-        if server_second is not None and server_second > second:
-            self._synced_in_newest_second[customer_id] = activity
 
     def synced_at(self, bookmark: str | None) -> list[list[int | str]]:
         """What the next run's state should hold next to ``bookmark``.
@@ -147,19 +150,12 @@ class NewestFirstWindow:
             return self.newest
         return max(self.newest, self.bookmark)
 
-    def _check_order(self, second: str, customer_id: int) -> None:
-        # Rows with no activity sit first or last depending on the server: they take no part.
+    def _report_out_of_order(self, customer_id: int) -> None:
         # Whole seconds only: a server may sort by fractions it does not show.
-        self._activity_seen = True
-        previous, self._previous_second = self._previous_second, second
-        if previous is None:
-            return
-        self._order_seen = True
-        if second > previous and not self.order_broken:
-            self.order_broken = True
-            self._logger.warning(
-                "Homele listed customers out of newest-first order (customer %s is newer than "
-                "the one before it); reading the whole list this run instead of stopping at "
-                "the bookmark.",
-                customer_id,
-            )
+        self.order_broken = True
+        self._logger.warning(
+            "Homele listed customers out of newest-first order (customer %s is newer than "
+            "the one before it); reading the whole list this run instead of stopping at "
+            "the bookmark.",
+            customer_id,
+        )

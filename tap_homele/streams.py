@@ -6,8 +6,7 @@ import datetime
 import email.utils
 import sys
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from singer_sdk import typing as th
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -34,7 +33,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
     import requests
     from singer_sdk.helpers.types import Context, Record
@@ -101,61 +100,7 @@ class CustomersStream(HomeleStream):
 
     @override
     def get_new_paginator(self) -> CursorPaginator:
-        self._paginator = CursorPaginator(stop_early=lambda: self._window.exhausted)
-        return self._paginator
-
-    @override
-    def request_decorator(self, func: Callable[..., requests.Response]) -> Callable[..., t.Any]:
-        send = super().request_decorator(func)
-        self._send_request = send
-
-        def prefetched_or_sent(
-            prepared: requests.PreparedRequest, context: Context | None
-        ) -> t.Any:  # noqa: ANN401
-            future = self._next_pages.pop(prepared, None)
-            return send(prepared, context) if future is None else future.result()
-
-        return prefetched_or_sent
-
-    @override
-    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
-        # The SDK prepares the next page's request again; hand it the one already in flight.
-        ahead = self._prepared_ahead.pop((kwargs.get("url"), kwargs.get("params")), None)
-        return ahead or super().build_prepared_request(*args, **kwargs)
-
-    @cached_property
-    def _next_pages(self) -> dict[requests.PreparedRequest, Future[requests.Response]]:
-        return {}
-
-    @cached_property
-    def _prepared_ahead(self) -> dict[tuple[str | None, str | None], requests.PreparedRequest]:
-        return {}
-
-    @cached_property
-    def _page_fetcher(self) -> ThreadPoolExecutor:
-        return ThreadPoolExecutor(1, thread_name_prefix="homele-list")
-
-    def _prefetch_next_page(self, response: requests.Response) -> None:
-        """Request the next page now, so the budget is not idle while this one is emitted."""
-        meta = payload_of(response).get("meta") or {}
-        cursor = meta.get("next_cursor")
-        if (
-            not meta.get("has_more")
-            or not cursor
-            or self._window.exhausted
-            or not self._paginator.is_new(cursor)
-            or self.ABORT_AT_RECORD_COUNT is not None
-        ):
-            return
-        http_request = self.get_http_request(
-            page=PageContext(stream_context=None, next_page_token=cursor)
-        )
-        url, params = http_request.url, http_request.encode_params()
-        prepared = super().build_prepared_request(
-            method=http_request.method, url=url, params=params, headers=http_request.headers
-        )
-        self._prepared_ahead[url, params] = prepared
-        self._next_pages[prepared] = self._page_fetcher.submit(self._send_request, prepared, None)
+        return CursorPaginator(stop_early=lambda: self._window.exhausted)
 
     @cached_property
     def _window(self) -> NewestFirstWindow:
@@ -176,7 +121,6 @@ class CustomersStream(HomeleStream):
                 emitted = min(emitted, self.ABORT_AT_RECORD_COUNT)
             self._tap.request_budget.records[self.name] += emitted
         self._advance_progress_marker()
-        self._prefetch_next_page(response)
         self._prefetch_details(rows)
         return rows
 
@@ -204,9 +148,6 @@ class CustomersStream(HomeleStream):
             self._tap.request_budget.stop()  # queued detail requests are not sent
             raise
         finally:
-            self._next_pages.clear()
-            self._prepared_ahead.clear()
-            self._page_fetcher.shutdown(wait=True, cancel_futures=True)
             if self._detail_stream is not None:
                 self._detail_stream.prefetcher.cancel()
             for child in self.descendent_streams:
@@ -370,9 +311,14 @@ class LeadStatusHistoryStream(PerCustomerChild, LeanRecordMessages):
 
 def _server_time(response: requests.Response) -> str | None:
     """When the server answered, normalized, from its ``Date`` header (None when unreadable)."""
+    return _http_date(response.headers.get("Date"))
+
+
+@lru_cache(maxsize=1)  # one second of pages share one Date header
+def _http_date(header: str | None) -> str | None:
     try:
-        answered = email.utils.parsedate_to_datetime(response.headers["Date"])
-    except (KeyError, TypeError, ValueError):
+        answered = email.utils.parsedate_to_datetime(header)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return None
     if answered.tzinfo is None:  # "-0000": UTC, but parsed naive
         answered = answered.replace(tzinfo=datetime.timezone.utc)

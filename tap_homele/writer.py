@@ -14,7 +14,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.contrib.msgspec import encoder as _encoder
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._util import utc_now
-from singer_sdk.singerlib import RecordMessage, SingerMessageType
+from singer_sdk.singerlib import SingerMessageType
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -22,7 +22,8 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    import datetime
+    from collections.abc import Callable
 
     from singer_sdk.helpers.types import Record
     from singer_sdk.singerlib import Message
@@ -54,28 +55,56 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
 
     @override
     def write_message(self, message: Message) -> None:
+        self._append(message.to_dict(), flush=message.type == SingerMessageType.STATE)
+
+    def write_record(
+        self,
+        stream: str,
+        record: Record,
+        version: int | None,
+        time_extracted: datetime.datetime,
+    ) -> None:
+        """Write a RECORD message exactly as ``RecordMessage.to_dict`` renders it.
+
+        The per-record path: no message object is built only to be turned into a dict.
+
+        Args:
+            stream: Stream name (or its alias after stream maps).
+            record: The record.
+            version: The stream version, if any.
+            time_extracted: When the record was extracted.
+        """
+        message: dict[str, t.Any] = {"type": "RECORD", "stream": stream, "record": record}
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = time_extracted
+        self._append(message, flush=False)
+
+    def _append(self, message: dict[str, t.Any], *, flush: bool) -> None:
         self._writing = True
         try:
             if sys.stdout is not self._stream:  # first message, or stdout was redirected
                 self._write_out()
                 self._stream = sys.stdout
-            if self._pending is None:
-                self._pending = bytearray()
+            pending = self._pending
+            if pending is None:
+                pending = self._pending = bytearray()
                 atexit.register(self._flush_at_exit)
-            # As the SDK's format_message, but encoded straight onto the end of the buffer.
-            _encoder.encode_into(message.to_dict(), self._pending, -1)
-            self._pending += b"\n"
+            # As the SDK's MsgSpecWriter serializes, but straight onto the end of the buffer.
+            _encoder.encode_into(message, pending, -1)
+            pending += b"\n"
             now = time.monotonic()
             if (
-                message.type == SingerMessageType.STATE
-                or len(self._pending) > BUFFER_BYTES
+                flush
+                or len(pending) > BUFFER_BYTES
                 or now - self._last_flush > MAX_UNFLUSHED_SECONDS
             ):
                 self._write_out()
                 self._last_flush = now
         finally:
             self._writing = False
-        self._run_deferred()
+        if self._deferred is not None:
+            self._run_deferred()
 
     def defer(self, handler: Callable[[], None]) -> bool:
         """Park ``handler`` until the write in progress is done.
@@ -124,11 +153,12 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
 
 
 class LeanRecordMessages(Stream):
-    """Builds RECORD messages as the SDK does, minus the per-record work that changes nothing.
+    """Writes RECORD messages as the SDK does, minus the per-record work that changes nothing.
 
     The SDK walks every record against the schema twice: once to drop deselected properties
     and once to conform types. Our records arrive conformed (see ``TYPE_CONFORMANCE_LEVEL``),
     and the walk for deselected properties is kept only when some property is deselected.
+    Records go to ``BufferedMsgSpecWriter.write_record`` without a message object in between.
     Stream maps, flattening and aliases apply exactly as in the SDK.
     """
 
@@ -136,16 +166,24 @@ class LeanRecordMessages(Stream):
     def _some_property_deselected(self) -> bool:
         return not all(self.mask.values())
 
+    @cached_property
+    def _record_writer(self) -> BufferedMsgSpecWriter | None:
+        writer = self._tap.message_writer
+        return writer if isinstance(writer, BufferedMsgSpecWriter) else None
+
     @override
-    def _generate_record_messages(self, record: Record) -> Generator[RecordMessage, None, None]:
+    def _write_record_message(self, record: Record) -> None:
+        writer = self._record_writer
+        if writer is None:  # a tap built with another message writer
+            super()._write_record_message(record)
+            return
         if self._some_property_deselected:
             pop_deselected_record_properties(record, self.schema, self.mask)
+        time_extracted = utc_now()
         for stream_map in self.stream_maps:
             mapped_record = stream_map.transform(record)
             if mapped_record is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped_record,
-                    version=self._stream_version,
-                    time_extracted=utc_now(),
+                writer.write_record(
+                    stream_map.stream_alias, mapped_record, self._stream_version, time_extracted
                 )
+        self.state_manager.is_flushed = False

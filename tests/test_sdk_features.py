@@ -39,10 +39,9 @@ def test_records_equal_the_sdks_own_record_path(
 ) -> None:
     lean = run_tap(tap_config(sandbox, **settings))
 
-    # The SDK's stock path: recursive type conformance and the deselection walk.
-    monkeypatch.setattr(
-        LeanRecordMessages, "_generate_record_messages", Stream._generate_record_messages
-    )
+    # The SDK's stock path: RecordMessage objects, the deselection walk and recursive
+    # type conformance.
+    monkeypatch.setattr(LeanRecordMessages, "_write_record_message", Stream._write_record_message)
     monkeypatch.setattr(HomeleStream, "TYPE_CONFORMANCE_LEVEL", TypeConformanceLevel.RECURSIVE)
     monkeypatch.setattr(
         LeadStatusHistoryStream, "TYPE_CONFORMANCE_LEVEL", TypeConformanceLevel.RECURSIVE
@@ -51,6 +50,19 @@ def test_records_equal_the_sdks_own_record_path(
 
     assert len(_records(lean.messages)) > 2000
     assert _records(lean.messages) == _records(stock.messages)
+    # Whole messages alike too, but for when each record was extracted.
+    assert _messages_without_time(lean.messages) == _messages_without_time(stock.messages)
+
+
+def _messages_without_time(messages: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    for message in messages:
+        if message["type"] == "RECORD":
+            assert message["time_extracted"].endswith("Z")
+    return [
+        {key: value for key, value in m.items() if key != "time_extracted"}
+        for m in messages
+        if m["type"] != "STATE"  # the signpost is the time each run started
+    ]
 
 
 def test_stream_maps_add_a_company_key_and_drop_a_field(sandbox: Sandbox) -> None:
