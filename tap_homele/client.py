@@ -17,6 +17,7 @@ from functools import cached_property
 import backoff
 import msgspec
 import requests
+from requests.utils import resolve_proxies
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -52,9 +53,14 @@ PACING_MARGIN = 1.01
 #: Longest wait for an ``X-RateLimit-Reset`` (the window is 60 s; the header is assumed).
 MAX_RESET_WAIT_SECONDS = 120.0
 
-#: Details fetched at once; enough to keep the budget saturated with ~8 s of latency at
-#: 60 requests per minute, and every one of them still waits for the shared budget.
+#: Details fetched at once when the network is slow; enough to keep the budget saturated
+#: with ~8 s of latency at 60 requests per minute, and each still waits for the budget.
 DETAIL_FETCH_WORKERS = 8
+
+#: Latency below which details are fetched one after another: requests spends more CPU
+#: handing the GIL between threads than such a short wait is worth (60% more per request
+#: in bench/bench_throughput.py against a sandbox answering in 0.1 ms).
+MIN_CONCURRENT_LATENCY_SECONDS = 0.005
 
 #: Query parameter names of the list filters, with the setting that feeds each one.
 FILTER_SETTINGS: dict[str, str] = {
@@ -142,6 +148,7 @@ class RequestBudget:
         self._logger = logger or logging.getLogger("tap-homele")
         self._started = time.monotonic()
         self._next_progress = self._started + 60.0
+        self.latency: float | None = None
         self.requests = 0
         self.throttled = 0
         self.retries = 0
@@ -193,6 +200,10 @@ class RequestBudget:
         Args:
             response: Any response from the API.
         """
+        # A moving average of the time to an answer (threads racing here only blur it).
+        elapsed = response.elapsed.total_seconds()
+        previous = self.latency
+        self.latency = elapsed if previous is None else previous + (elapsed - previous) / 5
         if response.headers.get("X-RateLimit-Remaining") != "0":
             return
         reset = response.headers.get("X-RateLimit-Reset")
@@ -202,6 +213,15 @@ class RequestBudget:
             if wait > 0:
                 self._logger.info("Rate-limit window spent; waiting %.1f s for its reset", wait)
                 self.pause_for(wait)
+
+    def overlapping_pays(self) -> bool:
+        """Whether requests wait long enough to be worth sending from several threads.
+
+        They are when one request's wait is more than half a budget slot (sent one after
+        another, they would leave slots unused) and too long to be mostly GIL hand-offs.
+        """
+        latency = self.latency or 0.0
+        return latency > max(MIN_CONCURRENT_LATENCY_SECONDS, self._interval / 2)
 
     def count_throttled(self) -> None:
         """Count one 429 (from any thread)."""
@@ -339,34 +359,39 @@ def format_timestamp(value: datetime.datetime) -> str:
 
 
 class DetailPrefetcher:
-    """Fetches single resources concurrently inside the budget, handed out in request order."""
+    """Fetches single resources inside the budget, handed out in request order.
 
-    def __init__(self, fetch: Callable[[int], dict[str, t.Any] | None]) -> None:
+    While the network is slow (``RequestBudget.overlapping_pays``) the ids announced by
+    ``submit`` are fetched ahead, concurrently; while it is fast each one is fetched when it
+    is taken. The choice is made again after every fetch, so it follows the network.
+    """
+
+    def __init__(
+        self, fetch: Callable[[int], dict[str, t.Any] | None], budget: RequestBudget
+    ) -> None:
         """Create a prefetcher.
 
         Args:
             fetch: Fetches one resource by id; None when it no longer exists.
+            budget: The tap's request budget, which knows how slow the network is.
         """
         self._fetch = fetch
+        self._budget = budget
         self._pending: dict[int, Future[dict[str, t.Any] | None]] = {}
+        self._announced: dict[int, None] = {}  # ids to come, not fetched ahead (ordered)
         self._executor: ThreadPoolExecutor | None = None
 
     def submit(self, ids: Iterable[int]) -> None:
-        """Start fetching these ids.
+        """Announce the ids that will be taken next, in order; fetch ahead if that pays.
 
         Args:
             ids: Resource ids, in the order they will be taken.
         """
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(
-                DETAIL_FETCH_WORKERS, thread_name_prefix="homele-detail"
-            )
-        for resource_id in ids:
-            if resource_id not in self._pending:
-                self._pending[resource_id] = self._executor.submit(self._fetch, resource_id)
+        self._announced.update((i, None) for i in ids if i not in self._pending)
+        self._fetch_ahead_if_it_pays()
 
     def take(self, resource_id: int) -> dict[str, t.Any] | None:
-        """Wait for one resource (fetching it now if it was not submitted).
+        """Wait for one resource (fetching it now if it was not fetched ahead).
 
         Args:
             resource_id: The id to take.
@@ -375,11 +400,28 @@ class DetailPrefetcher:
             The resource, or None when it no longer exists.
         """
         future = self._pending.pop(resource_id, None)
-        return self._fetch(resource_id) if future is None else future.result()
+        if future is not None:
+            return future.result()
+        self._announced.pop(resource_id, None)
+        resource = self._fetch(resource_id)
+        self._fetch_ahead_if_it_pays()
+        return resource
+
+    def _fetch_ahead_if_it_pays(self) -> None:
+        if not self._announced or not self._budget.overlapping_pays():
+            return
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                DETAIL_FETCH_WORKERS, thread_name_prefix="homele-detail"
+            )
+        for resource_id in self._announced:
+            self._pending[resource_id] = self._executor.submit(self._fetch, resource_id)
+        self._announced.clear()
 
     def cancel(self) -> None:
         """Drop what is queued and release the worker threads."""
         self._pending.clear()
+        self._announced.clear()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
@@ -439,7 +481,13 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
         # Details are fetched from worker threads; requests.Session is not thread-safe.
         local = self._thread_sessions
         if not hasattr(local, "session"):
-            local.session = requests.Session()
+            session = requests.Session()
+            # The environment's proxy for the API (HTTPS_PROXY, NO_PROXY...), looked up once:
+            # requests would otherwise read every environment variable on every request.
+            api = requests.Request("GET", self.url_base)
+            session.proxies = resolve_proxies(api, {}, trust_env=True)
+            session.trust_env = False
+            local.session = session
         return t.cast("requests.Session", local.session)
 
     # Requests: paced by the tap-wide budget, retried with backoff, one clear error at the end.

@@ -33,7 +33,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     import requests
     from singer_sdk.helpers.types import Context, Record
@@ -215,11 +215,15 @@ class CustomerDetailsStream(PerCustomerChild, HomeleStream):
     @cached_property
     def prefetcher(self) -> DetailPrefetcher:
         """Details requested ahead of the records that need them."""
-        return DetailPrefetcher(self._fetch_detail)
+        return DetailPrefetcher(self._fetch_detail, self._tap.request_budget)
 
     @cached_property
     def _history_by_customer(self) -> dict[int, list[dict[str, t.Any]]]:
         return {}
+
+    @cached_property
+    def _send(self) -> Callable[..., requests.Response]:
+        return self.request_decorator(self._request)
 
     def _fetch_detail(self, customer_id: int) -> dict[str, t.Any] | None:
         context = {"customer_id": customer_id}
@@ -230,7 +234,7 @@ class CustomerDetailsStream(PerCustomerChild, HomeleStream):
             method=http_request.method, url=http_request.url, headers=http_request.headers
         )
         try:
-            response = self.request_decorator(self._request)(prepared, context)
+            response = self._send(prepared, context)
         except HomeleNotFoundError:
             self.logger.warning(
                 "Customer %s was deleted after it was listed (404); skipping its details.",

@@ -283,3 +283,23 @@ def test_connection_test_with_a_rejected_token_is_one_line_too(
     [line] = [line for line in result.stderr.splitlines() if "Connection test failed:" in line]
     assert "401" in line
     assert "Traceback" not in result.stderr
+
+
+def test_the_environments_proxy_settings_are_honoured(
+    fresh_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # A proxy that is not there: every request must go to it, none to the API.
+    config = tap_config(fresh_sandbox, max_retries=0, page_size=100)
+    catalog = str(catalog_file(tmp_path, {"customers"}))
+    nowhere = {"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+    result = run_tap_cli(config, tmp_path, "--catalog", catalog, env=nowhere)
+    assert result.exit_code == 1
+    assert "connection failed" in _error_lines(result.stderr)[0]
+    assert fresh_sandbox.stats()["total"] == 0
+
+    # Exempted by NO_PROXY: straight to the API.
+    direct = {"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"}
+    result = run_tap_cli(config, tmp_path, "--catalog", catalog, env=direct)
+    assert result.exit_code == 0
+    truth = {row["id"] for row in fresh_sandbox.truth(company=1)}
+    assert {row["id"] for row in result.records["customers"]} == truth
