@@ -327,7 +327,10 @@ def normalize_timestamp(value: str) -> str:
     Raises:
         ValueError: The value is not an ISO 8601 timestamp.
     """
-    # Already in UTC (the usual case): only the fraction's width may change, no datetime math.
+    if len(value) == 27 and value[26] == "Z" and value[19] == "." and value[10] == "T":  # noqa: PLR2004
+        _fromisoformat(value[:26])  # already normalized: only refuse what is not a time
+        return value
+    # Otherwise in UTC: only the fraction's width may change, no datetime math.
     if value.endswith("Z"):
         local = value[:-1]
     elif value.endswith("+00:00"):
@@ -646,8 +649,7 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
         self, record: dict[str, t.Any], context: Context | None
     ) -> Iterable[Context | None]:
         # The SDK would visit every deselected child once per record to find nothing to do.
-        if self._syncs_children:
-            yield self.get_child_context(record, context)
+        return (self.get_child_context(record, context),) if self._syncs_children else ()
 
     #: Date-time fields, normalized to UTC RFC 3339.
     timestamp_fields: t.ClassVar[tuple[str, ...]] = ()

@@ -9,6 +9,7 @@ import typing as t
 from functools import cached_property, lru_cache
 
 from singer_sdk import typing as th
+from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams.rest import PageContext
 
@@ -114,6 +115,7 @@ class CustomersStream(HomeleStream):
 
     @override
     def parse_response(self, response: requests.Response) -> list[dict[str, t.Any]]:
+        self.time_extracted = utc_now()
         rows = self._window.select(super().parse_response(response), _server_time(response))
         if self.selected:
             emitted = len(rows)

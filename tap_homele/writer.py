@@ -162,6 +162,10 @@ class LeanRecordMessages(Stream):
     Stream maps, flattening and aliases apply exactly as in the SDK.
     """
 
+    #: When the records now being written were read from the API (a page's records share
+    #: it); None stamps each record as it is written.
+    time_extracted: datetime.datetime | None = None
+
     @cached_property
     def _some_property_deselected(self) -> bool:
         return not all(self.mask.values())
@@ -179,7 +183,7 @@ class LeanRecordMessages(Stream):
             return
         if self._some_property_deselected:
             pop_deselected_record_properties(record, self.schema, self.mask)
-        time_extracted = utc_now()
+        time_extracted = self.time_extracted or utc_now()
         for stream_map in self.stream_maps:
             mapped_record = stream_map.transform(record)
             if mapped_record is not None:
