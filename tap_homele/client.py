@@ -677,7 +677,26 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
             for field in timestamp_fields:
                 value = row.get(field)
                 if value is not None:
-                    row[field] = normalize_timestamp(value)
+                    try:
+                        row[field] = normalize_timestamp(value)
+                    except (TypeError, ValueError):
+                        raise self.timestamp_error(field, value, row) from None
+
+    def timestamp_error(self, field: str, value: object, row: dict[str, t.Any]) -> HomeleFatalError:
+        """The one-line error for a timestamp that is not one.
+
+        Args:
+            field: The field that holds it.
+            value: What the API sent.
+            row: The row it came in.
+
+        Returns:
+            An error that stops the sync.
+        """
+        return HomeleFatalError(
+            f"Homele sent {field} {_short(repr(value), 60)} for {self.name} id {row.get('id')}, "
+            "which is not an ISO 8601 timestamp; nothing after it was emitted"
+        )
 
     def _drop_unknown_fields(self, row: dict[str, t.Any]) -> None:
         """Remove fields the schema lacks, logging each one once per stream and run."""

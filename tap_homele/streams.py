@@ -73,6 +73,7 @@ HISTORY_ENTRY_PROPERTIES = (
 )
 
 _CUSTOMER_TIMESTAMPS = ("created_at", "updated_at", "last_activity_at")
+_CHANGED_AT = "changed_at"
 
 
 class CustomersStream(HomeleStream):
@@ -258,7 +259,10 @@ class CustomerDetailsStream(PerCustomerChild, HomeleStream):
         for row in rows:
             for entry in row.get("lead_status_history") or []:
                 if (changed_at := entry.get("changed_at")) is not None:
-                    entry["changed_at"] = normalize_timestamp(changed_at)
+                    try:
+                        entry["changed_at"] = normalize_timestamp(changed_at)
+                    except (TypeError, ValueError):
+                        raise self.timestamp_error(_CHANGED_AT, changed_at, row) from None
 
     @override
     def post_process(

@@ -303,3 +303,32 @@ def test_the_environments_proxy_settings_are_honoured(
     assert result.exit_code == 0
     truth = {row["id"] for row in fresh_sandbox.truth(company=1)}
     assert {row["id"] for row in result.records["customers"]} == truth
+
+
+@pytest.mark.parametrize("where", ["list", "history"])
+def test_a_timestamp_that_is_not_one_stops_the_sync_with_one_line(
+    httpserver: HTTPServer, tmp_path: Path, where: str
+) -> None:
+    customers = [_customer(1), _customer(2)]
+    detail = _detail(1)
+    if where == "list":
+        customers[1]["updated_at"] = "next tuesday"
+    else:
+        entry = {"id": 7, "from_status": None, "to_status": None, "changed_by": None}
+        detail["data"]["lead_status_history"] = [{**entry, "changed_at": "31/02/2026"}]
+    httpserver.expect_request(f"{API}/customers").respond_with_json(
+        _page(customers, next_cursor=None, has_more=False)
+    )
+    httpserver.expect_request(f"{API}/customers/1").respond_with_json(detail)
+    httpserver.expect_request(f"{API}/customers/2").respond_with_json(_detail(2))
+
+    result = run_tap_cli(fake_server_config(httpserver, max_retries=0), tmp_path)
+
+    assert result.exit_code == 1
+    [line] = _error_lines(result.stderr)
+    if where == "list":
+        assert "updated_at 'next tuesday' for customers id 2" in line
+        assert result.records.get("customers", []) == []  # the page is not half emitted
+    else:
+        assert "changed_at '31/02/2026' for customer_details id 1" in line
+    assert "Traceback" not in result.stderr
