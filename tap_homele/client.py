@@ -7,6 +7,7 @@ import datetime
 import email.utils
 import logging
 import random
+import re
 import sys
 import threading
 import time
@@ -314,7 +315,7 @@ _encode_json = msgspec.json.encode
 
 
 def normalize_timestamp(value: str) -> str:
-    """Render an API timestamp as RFC 3339 in UTC with microseconds (``...T12:00:00.000000Z``).
+    """Render an API timestamp as RFC 3339 in UTC with microseconds (``...00.000000+00:00``).
 
     One fixed width makes text order equal time order, which the bookmark relies on.
 
@@ -327,9 +328,18 @@ def normalize_timestamp(value: str) -> str:
     Raises:
         ValueError: The value is not an ISO 8601 timestamp.
     """
-    if len(value) == 27 and value[26] == "Z" and value[19] == "." and value[10] == "T":  # noqa: PLR2004
-        _fromisoformat(value[:26])  # already normalized: only refuse what is not a time
-        return value
+    if (  # the API's usual form, ...T12:00:00.000000Z: only the suffix changes
+        len(value) == 27  # noqa: PLR2004
+        and value[26] == "Z"
+        and value[19] == "."
+        and value[10] == "T"
+        and value[4] == value[7] == "-"
+        and value[13] == value[16] == ":"
+        and value[20:26].isdigit()
+    ):
+        local = value[:26]
+        _fromisoformat(local)  # refuses month 13, hour 25, letters for digits
+        return local + "+00:00"
     # Otherwise in UTC: only the fraction's width may change, no datetime math.
     if value.endswith("Z"):
         local = value[:-1]
@@ -341,10 +351,18 @@ def normalize_timestamp(value: str) -> str:
         local += ".000000"
     elif 20 < len(local) < 26 and local[19] == ".":  # noqa: PLR2004
         local = local.ljust(26, "0")
-    if len(local) != 26 or local[10] != "T" or local[19] != ".":  # noqa: PLR2004
+    if not _is_utc_local_time(local):
         return format_timestamp(parse_timestamp(value))
-    _fromisoformat(local)  # only to refuse what is not a time
-    return local + "Z"
+    _fromisoformat(local)  # refuses what is not a time (month 13, letters for digits)
+    return local + "+00:00"
+
+
+_LOCAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}")
+
+
+def _is_utc_local_time(text: str) -> bool:
+    """``YYYY-MM-DDTHH:MM:SS.ffffff``, the shape before the offset (ranges: fromisoformat)."""
+    return _LOCAL_TIME.fullmatch(text) is not None
 
 
 def format_timestamp(value: datetime.datetime) -> str:
@@ -358,7 +376,7 @@ def format_timestamp(value: datetime.datetime) -> str:
     """
     # msgspec writes RFC 3339 several times faster than isoformat, but drops a zero fraction.
     text = _encode_json(value.astimezone(datetime.timezone.utc))[1:-2].decode()
-    return f"{text}Z" if len(text) > 19 else f"{text}.000000Z"  # noqa: PLR2004
+    return f"{text}+00:00" if len(text) > 19 else f"{text}.000000+00:00"  # noqa: PLR2004
 
 
 class DetailPrefetcher:

@@ -55,9 +55,6 @@ def test_records_equal_the_sdks_own_record_path(
 
 
 def _messages_without_time(messages: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-    for message in messages:
-        if message["type"] == "RECORD":
-            assert message["time_extracted"].endswith("Z")
     return [
         {key: value for key, value in m.items() if key != "time_extracted"}
         for m in messages

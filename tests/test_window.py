@@ -9,8 +9,8 @@ from tap_homele.client import normalize_timestamp
 from tap_homele.incremental import NewestFirstWindow
 
 LOGGER = logging.getLogger("test-window")
-BOOKMARK = "2026-03-01T12:00:00.900000Z"
-LATER = "2026-03-01T12:00:05.000000Z"
+BOOKMARK = "2026-03-01T12:00:00.900000+00:00"
+LATER = "2026-03-01T12:00:05.000000+00:00"
 
 
 def _row(customer_id: int, activity: str | None) -> dict[str, t.Any]:
@@ -42,7 +42,7 @@ def test_customers_without_activity_listed_first_do_not_end_paging() -> None:
 def test_a_second_shared_by_several_customers_is_not_synced_again_and_again() -> None:
     # Three customers active in one second; the bookmark is the newest of them.
     page = [
-        _row(3, "2026-03-01T12:00:00.900000Z"),
+        _row(3, "2026-03-01T12:00:00.900000+00:00"),
         _row(2, "2026-03-01T12:00:00.500000Z"),
         _row(1, "2026-03-01T12:00:00.100000Z"),
         _row(0, "2026-02-01T00:00:00Z"),
@@ -64,7 +64,7 @@ def test_a_second_shared_by_several_customers_is_not_synced_again_and_again() ->
 
 def test_a_change_within_a_second_still_open_on_the_server_is_taken_again() -> None:
     whole_seconds = [_row(7, "2026-03-01T12:00:00Z"), _row(6, "2026-02-01T00:00:00Z")]
-    same_second = "2026-03-01T12:00:00.000000Z"
+    same_second = "2026-03-01T12:00:00.000000+00:00"
     first = NewestFirstWindow(None, [], LOGGER)
     _run(first, [whole_seconds], same_second)  # read while 12:00:00 was still running
     progress = first.progress()
@@ -75,11 +75,11 @@ def test_a_change_within_a_second_still_open_on_the_server_is_taken_again() -> N
     # Customer 7 changed again later in that second; it still reads 12:00:00.
     window = NewestFirstWindow(bookmark, first.synced_at(bookmark), LOGGER)
     assert _run(window, [whole_seconds], LATER) == [7]
-    assert window.synced_at(bookmark) == [[7, "2026-03-01T12:00:00.000000Z"]]
+    assert window.synced_at(bookmark) == [[7, "2026-03-01T12:00:00.000000+00:00"]]
 
 
 def test_sub_second_order_the_server_does_not_show_is_not_called_out_of_order() -> None:
-    window = NewestFirstWindow("2026-01-01T00:00:00.000000Z", [], LOGGER)
+    window = NewestFirstWindow("2026-01-01T00:00:00.000000+00:00", [], LOGGER)
     same_second_rising_ids = [
         _row(1, "2026-03-01T12:00:00Z"),
         _row(2, "2026-03-01T12:00:00Z"),
