@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import datetime
 import email.utils
 import logging
@@ -13,7 +12,7 @@ import threading
 import time
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import backoff
 import msgspec
@@ -24,6 +23,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import PageContext
 
 from tap_homele.writer import LeanRecordMessages
 
@@ -38,7 +38,7 @@ else:  # 3.10 parses only its own isoformat output
     from backports.datetime_fromisoformat import datetime_fromisoformat as _fromisoformat
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
@@ -133,12 +133,19 @@ class RequestBudget:
     Redis, PostgreSQL, SQLite and multiprocessing buckets, and kept a thread of its own.
     """
 
-    def __init__(self, requests_per_minute: int, *, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self,
+        requests_per_minute: int,
+        *,
+        logger: logging.Logger | None = None,
+        record_counts: Callable[[], Mapping[str, int]] | None = None,
+    ) -> None:
         """Create a budget of ``requests_per_minute``.
 
         Args:
             requests_per_minute: The most requests to send in any minute.
             logger: Where progress lines go.
+            record_counts: Records written so far per stream, for progress lines.
         """
         self.requests_per_minute = requests_per_minute
         self._interval = 60.0 * PACING_MARGIN / requests_per_minute
@@ -153,7 +160,7 @@ class RequestBudget:
         self.requests = 0
         self.throttled = 0
         self.retries = 0
-        self.records: collections.Counter[str] = collections.Counter()
+        self._record_counts = record_counts or dict
 
     def acquire(self) -> None:
         """Block until the next request may be sent.
@@ -237,7 +244,8 @@ class RequestBudget:
     def summary(self) -> str:
         """Records per stream, requests, 429s, retries and the achieved rate so far."""
         elapsed = max(time.monotonic() - self._started, 1e-9)
-        records = ", ".join(f"{name}={count}" for name, count in sorted(self.records.items()))
+        counts = sorted(self._record_counts().items())
+        records = ", ".join(f"{name}={count}" for name, count in counts if count)
         return (
             f"records {records or 'none'}; {self.requests} requests in {elapsed:.1f} s "
             f"({self.requests * 60 / elapsed:.1f}/min of {self.requests_per_minute}), "
@@ -282,6 +290,42 @@ class CursorPaginator(BaseAPIPaginator[str | None]):
     def continue_if_empty(self, response: requests.Response) -> bool:
         # A page whose rows were all older than the bookmark is empty here but not the end.
         return True
+
+
+def rows_of(response: requests.Response) -> list[dict[str, t.Any]]:
+    """The rows in a validated response's ``data``, as the API sent them.
+
+    Args:
+        response: A validated response.
+
+    Returns:
+        The rows (one for a single resource).
+    """
+    data = payload_of(response).get("data")
+    return data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+
+
+def server_time(response: requests.Response) -> str | None:
+    """When the server answered, normalized, from its ``Date`` header (None when unreadable).
+
+    Args:
+        response: Any response.
+
+    Returns:
+        A normalized timestamp, or None.
+    """
+    return _http_date(response.headers.get("Date"))
+
+
+@lru_cache(maxsize=1)  # one second of pages share one Date header
+def _http_date(header: str | None) -> str | None:
+    try:
+        answered = email.utils.parsedate_to_datetime(header)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if answered.tzinfo is None:  # "-0000": UTC, but parsed naive
+        answered = answered.replace(tzinfo=datetime.timezone.utc)
+    return format_timestamp(answered)
 
 
 def payload_of(response: requests.Response) -> dict[str, t.Any]:
@@ -446,6 +490,10 @@ class DetailPrefetcher:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+
+#: Guards the unknown fields already reported (details are conformed in worker threads).
+_REPORTING_LOCK = threading.Lock()
 
 
 class HomeleBearerToken(BearerTokenAuthenticator):
@@ -651,10 +699,34 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
         Returns:
             The rows of ``data`` (one for a single resource).
         """
-        data = payload_of(response).get("data")
-        rows = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
-        self.conform(rows)
+        rows = rows_of(response)
+        self.conform(rows, self.timestamp_fields)
         return rows
+
+    @cached_property
+    def _send_request(self) -> Callable[..., requests.Response]:
+        return self.request_decorator(self._request)
+
+    def fetch_resource(self, context: Context) -> dict[str, t.Any] | None:
+        """GET this stream's path for one resource, inside the budget and with retries.
+
+        Args:
+            context: Fills the path's placeholders.
+
+        Returns:
+            The resource, conformed; None when the API sent none.
+
+        Raises:
+            HomeleNotFoundError: It does not exist (any more).
+        """
+        http_request = self.get_http_request(
+            page=PageContext(stream_context=context, next_page_token=None)
+        )
+        prepared = self.build_prepared_request(
+            method=http_request.method, url=http_request.url, headers=http_request.headers
+        )
+        response = self._send_request(prepared, context)
+        return next(iter(self.parse_response(response)), None)
 
     # Records
 
@@ -671,6 +743,8 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
 
     #: Date-time fields, normalized to UTC RFC 3339.
     timestamp_fields: t.ClassVar[tuple[str, ...]] = ()
+    #: Date-time fields of the objects in array fields: ``{array field: (fields, ...)}``.
+    nested_timestamp_fields: t.ClassVar[dict[str, tuple[str, ...]]] = {}
 
     @cached_property
     def _declared_fields(self) -> frozenset[str]:
@@ -680,25 +754,45 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
     def _reported_fields(self) -> set[str]:
         return set()
 
-    def conform(self, rows: list[dict[str, t.Any]]) -> None:
+    def conform(self, rows: list[dict[str, t.Any]], timestamp_fields: Iterable[str]) -> None:
         """Make rows match the schema, in place: timestamps normalized, unknown fields dropped.
 
         Done per page rather than in ``post_process``, which the SDK calls per record.
 
         Args:
             rows: Rows as the API sent them.
+            timestamp_fields: The date-time fields still to normalize.
         """
-        declared, timestamp_fields = self._declared_fields, self.timestamp_fields
+        declared, nested = self._declared_fields, self.nested_timestamp_fields
         for row in rows:
             if not declared.issuperset(row):
                 self._drop_unknown_fields(row)
             for field in timestamp_fields:
-                value = row.get(field)
-                if value is not None:
-                    try:
-                        row[field] = normalize_timestamp(value)
-                    except (TypeError, ValueError):
-                        raise self.timestamp_error(field, value, row) from None
+                self.normalize_field(row, field)
+            for array_field, fields in nested.items():
+                for item in row.get(array_field) or []:
+                    for field in fields:
+                        self.normalize_field(item, field, row)
+
+    def normalize_field(
+        self, item: dict[str, t.Any], field: str, row: dict[str, t.Any] | None = None
+    ) -> None:
+        """Normalize one date-time field in place, or stop the sync naming it.
+
+        Args:
+            item: The row, or an object nested in ``row``, that holds the field.
+            field: The field.
+            row: The row ``item`` belongs to, when it is a nested object.
+
+        Raises:
+            HomeleFatalError: The value is not a timestamp.
+        """
+        value = item.get(field)
+        if value is not None:
+            try:
+                item[field] = normalize_timestamp(value)
+            except (TypeError, ValueError):
+                raise self.timestamp_error(field, value, row or item) from None
 
     def timestamp_error(self, field: str, value: object, row: dict[str, t.Any]) -> HomeleFatalError:
         """The one-line error for a timestamp that is not one.
@@ -719,7 +813,7 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
     def _drop_unknown_fields(self, row: dict[str, t.Any]) -> None:
         """Remove fields the schema lacks, logging each one once per stream and run."""
         unknown = row.keys() - self._declared_fields
-        with _REPORTING_LOCK:  # details are conformed in worker threads
+        with _REPORTING_LOCK:
             new = unknown - self._reported_fields
             self._reported_fields.update(new)
         if new:
@@ -730,9 +824,6 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
             )
         for field in unknown:
             del row[field]
-
-
-_REPORTING_LOCK = threading.Lock()
 
 
 def _retry_after_seconds(error: object) -> float | None:

@@ -19,7 +19,7 @@ if t.TYPE_CHECKING:
 SYNCED_IN_BOOKMARK_SECOND = "synced_in_bookmark_second"
 
 #: Length of the whole-second prefix of a normalized timestamp (``YYYY-MM-DDTHH:MM:SS``).
-SECOND = 19
+SECOND_PREFIX = 19
 
 
 class NewestFirstWindow:
@@ -52,7 +52,7 @@ class NewestFirstWindow:
             logger: Where the out-of-order warning goes.
         """
         self.bookmark = bookmark
-        self._floor = None if bookmark is None else bookmark[:SECOND]
+        self._floor = None if bookmark is None else bookmark[:SECOND_PREFIX]
         self._synced = {
             customer_id: normalize_timestamp(activity) for customer_id, activity in synced
         }
@@ -78,11 +78,12 @@ class NewestFirstWindow:
             The rows to sync.
         """
         # One pass per page with the window's state in locals: this runs for every customer.
-        server_second = None if server_time is None else server_time[:SECOND]
-        floor, bookmark, synced = self._floor, self.bookmark, self._synced
+        server_second = None if server_time is None else server_time[:SECOND_PREFIX]
+        floor, synced = self._floor, self._synced
+        bookmark = self.bookmark or ""  # set whenever floor is
         previous = self._previous_second
         newest = self.newest
-        newest_second = None if newest is None else newest[:SECOND]
+        newest_second = None if newest is None else newest[:SECOND_PREFIX]
         selected = []
         for row in rows:
             activity: str | None = row.get("last_activity_at")
@@ -90,33 +91,34 @@ class NewestFirstWindow:
                 if floor is None:
                     selected.append(row)
                 continue
-            second = activity[:SECOND]
+            second = activity[:SECOND_PREFIX]
+            customer_id = int(row["id"])
             if previous is not None:
                 self._order_seen = True
                 if second > previous and not self.order_broken:
-                    self._report_out_of_order(row["id"])
+                    self._report_out_of_order(customer_id)
             previous = second
             if floor is not None and (
-                second < floor or (activity <= bookmark and synced.get(row["id"]) == activity)  # type: ignore[operator]
+                second < floor or (activity <= bookmark and synced.get(customer_id) == activity)
             ):
                 continue
             selected.append(row)
             # The newest activity selected, and who was synced in its second after it ended.
-            if newest_second is None or second > newest_second:
+            if newest is None or newest_second is None or second > newest_second:
                 newest, newest_second = activity, second
                 self._synced_in_newest_second = {}
             elif second < newest_second:
                 continue
-            elif activity > newest:  # type: ignore[operator]
+            elif activity > newest:
                 newest = activity
             if server_second is not None and server_second > second:
-                self._synced_in_newest_second[row["id"]] = activity
+                self._synced_in_newest_second[customer_id] = activity
         if previous is not None:
             self._activity_seen = True
         self._previous_second, self.newest = previous, newest
         if rows and floor is not None:
             last = rows[-1].get("last_activity_at")
-            ends_before = self._activity_seen if last is None else last[:SECOND] < floor
+            ends_before = self._activity_seen if last is None else last[:SECOND_PREFIX] < floor
             self.exhausted = ends_before and self._order_seen and not self.order_broken
         return selected
 
@@ -132,11 +134,11 @@ class NewestFirstWindow:
         if bookmark is None:
             return []
         bookmark = normalize_timestamp(bookmark)
-        second = bookmark[:SECOND]
+        second = bookmark[:SECOND_PREFIX]
         synced: dict[int, str] = {}
         if self._floor == second:
             synced.update(self._synced)
-        if self.newest is not None and self.newest[:SECOND] == second:
+        if self.newest is not None and self.newest[:SECOND_PREFIX] == second:
             synced.update(self._synced_in_newest_second)
         return [
             [customer_id, activity]

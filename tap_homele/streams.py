@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-import email.utils
 import sys
 import typing as t
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from singer_sdk import typing as th
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.streams.rest import PageContext
 
 from tap_homele.children import PerCustomerChild
 from tap_homele.client import (
@@ -21,9 +18,9 @@ from tap_homele.client import (
     HomeleNotFoundError,
     HomeleStream,
     format_timestamp,
-    normalize_timestamp,
     parse_timestamp,
-    payload_of,
+    rows_of,
+    server_time,
 )
 from tap_homele.incremental import SYNCED_IN_BOOKMARK_SECOND, NewestFirstWindow
 from tap_homele.writer import LeanRecordMessages
@@ -34,7 +31,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
     import requests
     from singer_sdk.helpers.types import Context, Record
@@ -73,7 +70,6 @@ HISTORY_ENTRY_PROPERTIES = (
 )
 
 _CUSTOMER_TIMESTAMPS = ("created_at", "updated_at", "last_activity_at")
-_CHANGED_AT = "changed_at"
 
 
 class CustomersStream(HomeleStream):
@@ -105,6 +101,10 @@ class CustomersStream(HomeleStream):
         return CursorPaginator(stop_early=lambda: self._window.exhausted)
 
     @cached_property
+    def _timestamps_after_window(self) -> tuple[str, ...]:
+        return tuple(field for field in self.timestamp_fields if field != self.replication_key)
+
+    @cached_property
     def _window(self) -> NewestFirstWindow:
         bookmark = self.get_starting_timestamp(None)
         state = self.stream_state
@@ -117,12 +117,12 @@ class CustomersStream(HomeleStream):
     @override
     def parse_response(self, response: requests.Response) -> list[dict[str, t.Any]]:
         self.time_extracted = utc_now()
-        rows = self._window.select(super().parse_response(response), _server_time(response))
-        if self.selected:
-            emitted = len(rows)
-            if self.ABORT_AT_RECORD_COUNT is not None:  # --test
-                emitted = min(emitted, self.ABORT_AT_RECORD_COUNT)
-            self._tap.request_budget.records[self.name] += emitted
+        # The window orders every listed row by its activity; the rest only on rows it keeps.
+        rows = rows_of(response)
+        for row in rows:
+            self.normalize_field(row, self.replication_key)
+        rows = self._window.select(rows, server_time(response))
+        self.conform(rows, self._timestamps_after_window)
         self._advance_progress_marker()
         self._prefetch_details(rows)
         return rows
@@ -214,6 +214,9 @@ class CustomerDetailsStream(PerCustomerChild, HomeleStream):
         ),
     ).to_dict()
     timestamp_fields = _CUSTOMER_TIMESTAMPS
+    nested_timestamp_fields: t.ClassVar[dict[str, tuple[str, ...]]] = {
+        "lead_status_history": ("changed_at",)
+    }
 
     @cached_property
     def prefetcher(self) -> DetailPrefetcher:
@@ -224,27 +227,15 @@ class CustomerDetailsStream(PerCustomerChild, HomeleStream):
     def _history_by_customer(self) -> dict[int, list[dict[str, t.Any]]]:
         return {}
 
-    @cached_property
-    def _send(self) -> Callable[..., requests.Response]:
-        return self.request_decorator(self._request)
-
     def _fetch_detail(self, customer_id: int) -> dict[str, t.Any] | None:
-        context = {"customer_id": customer_id}
-        http_request = self.get_http_request(
-            page=PageContext(stream_context=context, next_page_token=None)
-        )
-        prepared = self.build_prepared_request(
-            method=http_request.method, url=http_request.url, headers=http_request.headers
-        )
         try:
-            response = self._send(prepared, context)
+            return self.fetch_resource({"customer_id": customer_id})
         except HomeleNotFoundError:
             self.logger.warning(
                 "Customer %s was deleted after it was listed (404); skipping its details.",
                 customer_id,
             )
             return None
-        return next(iter(self.parse_response(response)), None) if payload_of(response) else None
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -254,22 +245,9 @@ class CustomerDetailsStream(PerCustomerChild, HomeleStream):
             yield detail
 
     @override
-    def conform(self, rows: list[dict[str, t.Any]]) -> None:
-        super().conform(rows)
-        for row in rows:
-            for entry in row.get("lead_status_history") or []:
-                if (changed_at := entry.get("changed_at")) is not None:
-                    try:
-                        entry["changed_at"] = normalize_timestamp(changed_at)
-                    except (TypeError, ValueError):
-                        raise self.timestamp_error(_CHANGED_AT, changed_at, row) from None
-
-    @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        if self.selected:
-            self._tap.request_budget.records[self.name] += 1
         if self._syncs_children:
             self._history_by_customer[int(row["id"])] = row.get("lead_status_history") or []
         return row
@@ -306,30 +284,8 @@ class LeadStatusHistoryStream(PerCustomerChild, LeanRecordMessages):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # rows are copies of conformed details
 
     @override
-    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
-        if self.selected:
-            self._tap.request_budget.records[self.name] += 1
-        return row
-
-    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         customer_id = int((context or {})["customer_id"])
         details = t.cast("CustomerDetailsStream", self._tap.streams["customer_details"])
         for entry in details.take_history(customer_id):
             yield {"customer_id": customer_id, **entry}
-
-
-def _server_time(response: requests.Response) -> str | None:
-    """When the server answered, normalized, from its ``Date`` header (None when unreadable)."""
-    return _http_date(response.headers.get("Date"))
-
-
-@lru_cache(maxsize=1)  # one second of pages share one Date header
-def _http_date(header: str | None) -> str | None:
-    try:
-        answered = email.utils.parsedate_to_datetime(header)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if answered.tzinfo is None:  # "-0000": UTC, but parsed naive
-        answered = answered.replace(tzinfo=datetime.timezone.utc)
-    return format_timestamp(answered)

@@ -16,7 +16,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_homele import streams
 from tap_homele.client import DEFAULT_API_URL, HomeleFatalError, RequestBudget, parse_timestamp
-from tap_homele.writer import BufferedMsgSpecWriter
+from tap_homele.writer import BufferedMsgSpecWriter, LeanRecordMessages
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -178,11 +178,20 @@ class TapHomele(Tap):
         """The one request budget that every stream of this tap spends from."""
         if self._request_budget is None:
             self._request_budget = RequestBudget(
-                int(self.config.get("requests_per_minute", 60)), logger=self.logger
+                int(self.config.get("requests_per_minute", 60)),
+                logger=self.logger,
+                record_counts=self._records_written,
             )
         return self._request_budget
 
     _request_budget: RequestBudget | None = None
+
+    def _records_written(self) -> dict[str, int]:
+        return {
+            name: stream.records_written
+            for name, stream in self.streams.items()
+            if isinstance(stream, LeanRecordMessages)
+        }
 
     @override
     def discover_streams(self) -> list[Stream]:

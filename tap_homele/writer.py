@@ -162,6 +162,9 @@ class LeanRecordMessages(Stream):
     Stream maps, flattening and aliases apply exactly as in the SDK.
     """
 
+    #: RECORD messages written in this run (one per record, whatever stream maps make of it).
+    records_written = 0
+
     #: When the records now being written were read from the API (a page's records share
     #: it); None stamps each record as it is written.
     time_extracted: datetime.datetime | None = None
@@ -177,6 +180,7 @@ class LeanRecordMessages(Stream):
 
     @override
     def _write_record_message(self, record: Record) -> None:
+        self.records_written += 1
         writer = self._record_writer
         if writer is None:  # a tap built with another message writer
             super()._write_record_message(record)
