@@ -54,8 +54,9 @@ PACING_MARGIN = 1.01
 #: Longest wait for an ``X-RateLimit-Reset`` (the window is 60 s; the header is assumed).
 MAX_RESET_WAIT_SECONDS = 120.0
 
-#: Details fetched at once when the network is slow; enough to keep the budget saturated
-#: with ~8 s of latency at 60 requests per minute, and each still waits for the budget.
+#: Details fetched at once when the network is slow: enough for 8 s of latency at 60
+#: requests per minute within a page (each still waits for the budget). The next list page
+#: is requested after the page before is done: about two latencies lost per page.
 DETAIL_FETCH_WORKERS = 8
 
 #: Latency below which details are fetched one after another: requests spends more CPU
@@ -128,9 +129,8 @@ class RequestBudget:
 
     Requests are spread evenly, one slot every ``60 / requests_per_minute`` seconds handed
     out in order (GCRA with a burst of one), so no 60-second window, however the server
-    aligns its own, ever holds more than the budget. A few lines of our own rather than a
-    rate-limit library: the one we used cost 50 ms of start-up on every run, importing
-    Redis, PostgreSQL, SQLite and multiprocessing buckets, and kept a thread of its own.
+    aligns its own, ever holds more than the budget. (Our own few lines: the rate-limit
+    library we had cost 50 ms of imports on every run.)
     """
 
     def __init__(
@@ -203,7 +203,7 @@ class RequestBudget:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     def observe(self, response: requests.Response) -> None:
-        """Follow the server's own count when it says the window is spent.
+        """Note how long the server took, and follow its count when the window is spent.
 
         Args:
             response: Any response from the API.
@@ -222,7 +222,7 @@ class RequestBudget:
                 self._logger.info("Rate-limit window spent; waiting %.1f s for its reset", wait)
                 self.pause_for(wait)
 
-    def overlapping_pays(self) -> bool:
+    def worth_overlapping(self) -> bool:
         """Whether requests wait long enough to be worth sending from several threads.
 
         They are when one request's wait is more than half a budget slot (sent one after
@@ -426,7 +426,7 @@ def format_timestamp(value: datetime.datetime) -> str:
 class DetailPrefetcher:
     """Fetches single resources inside the budget, handed out in request order.
 
-    While the network is slow (``RequestBudget.overlapping_pays``) the ids announced by
+    While the network is slow (``RequestBudget.worth_overlapping``) the ids announced by
     ``submit`` are fetched ahead, concurrently; while it is fast each one is fetched when it
     is taken. The choice is made again after every fetch, so it follows the network.
     """
@@ -453,7 +453,7 @@ class DetailPrefetcher:
             ids: Resource ids, in the order they will be taken.
         """
         self._announced.update((i, None) for i in ids if i not in self._pending)
-        self._fetch_ahead_if_it_pays()
+        self._fetch_ahead_if_worth_it()
 
     def take(self, resource_id: int) -> dict[str, t.Any] | None:
         """Wait for one resource (fetching it now if it was not fetched ahead).
@@ -469,11 +469,11 @@ class DetailPrefetcher:
             return future.result()
         self._announced.pop(resource_id, None)
         resource = self._fetch(resource_id)
-        self._fetch_ahead_if_it_pays()
+        self._fetch_ahead_if_worth_it()
         return resource
 
-    def _fetch_ahead_if_it_pays(self) -> None:
-        if not self._announced or not self._budget.overlapping_pays():
+    def _fetch_ahead_if_worth_it(self) -> None:
+        if not self._announced or not self._budget.worth_overlapping():
             return
         if self._executor is None:
             self._executor = ThreadPoolExecutor(

@@ -292,6 +292,7 @@ def test_the_environments_proxy_settings_are_honoured(
     config = tap_config(fresh_sandbox, max_retries=0, page_size=100)
     catalog = str(catalog_file(tmp_path, {"customers"}))
     nowhere = {"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+    nowhere |= {name.lower(): value for name, value in nowhere.items()}
     result = run_tap_cli(config, tmp_path, "--catalog", catalog, env=nowhere)
     assert result.exit_code == 1
     assert "connection failed" in _error_lines(result.stderr)[0]
@@ -299,6 +300,7 @@ def test_the_environments_proxy_settings_are_honoured(
 
     # Exempted by NO_PROXY: straight to the API.
     direct = {"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"}
+    direct |= {name.lower(): value for name, value in direct.items()}
     result = run_tap_cli(config, tmp_path, "--catalog", catalog, env=direct)
     assert result.exit_code == 0
     truth = {row["id"] for row in fresh_sandbox.truth(company=1)}

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import logging
 import re
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tap_homele import client
 from tap_homele.client import HomeleStream
 from tap_homele.sandbox import FAULT_KINDS, Sandbox
 from tests.conftest import (
@@ -50,23 +53,47 @@ def test_paced_sync_fills_a_compressed_window_without_hitting_it() -> None:
     assert achieved >= 0.95 * 10, f"{achieved:.2f} requests/s of 10"
 
 
-def test_slow_server_still_gets_the_whole_budget_for_details() -> None:
-    # 1.5 s of latency at 60/min, compressed 10x: 150 ms at 10 requests/s.
+def test_slow_server_still_gets_the_whole_budget() -> None:
+    # 1.5 s of latency at 60/min, compressed 10x: 150 ms at 10 requests/s. Every request
+    # counts, list pages included (pages of 50: the wait for each next page shows more).
     with Sandbox(customers=200, seed=4, rate_limit=0, latency=0.15) as server:
-        result = run_tap(tap_config(server, requests_per_minute=600))
-        detail_times = [r.at for r in server.request_log if r.endpoint == "detail"]
+        result = run_tap(tap_config(server, requests_per_minute=600, page_size=50))
+        times = [r.at for r in server.request_log]
 
     assert len(result.records["customer_details"]) == 200
-    achieved = _rate_per_second(detail_times)
-    assert achieved >= 0.95 * 10, f"{achieved:.2f} detail requests/s of 10"
+    assert len(times) == 204
+    achieved = _rate_per_second(times)
+    assert achieved >= 0.95 * 10, f"{achieved:.2f} requests/s of 10"
 
 
 def test_details_are_emitted_in_list_order_despite_concurrency() -> None:
-    with Sandbox(customers=150, seed=8, rate_limit=0, latency=0.01) as server:
+    with Sandbox(customers=150, seed=8, rate_limit=0, latency=0.05) as server:
         result = run_tap(tap_config(server))
+        arrivals = [r.at for r in server.request_log if r.endpoint == "detail"]
     customers = [row["id"] for row in result.records["customers"]]
     details = [row["id"] for row in result.records["customer_details"]]
     assert details == customers
+    # Fetched ahead, several at once: one after another they would arrive 50 ms apart.
+    gaps = sorted(later - earlier for earlier, later in itertools.pairwise(arrivals))
+    assert gaps[len(gaps) // 2] < 0.01
+
+
+@pytest.mark.parametrize(("latency", "threaded"), [(0.0, False), (0.05, True)])
+def test_details_are_fetched_from_threads_only_while_the_server_is_slow(
+    monkeypatch: pytest.MonkeyPatch, latency: float, *, threaded: bool
+) -> None:
+    pools: list[str] = []
+
+    class RecordingPool(ThreadPoolExecutor):
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+            pools.append(kwargs.get("thread_name_prefix", ""))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(client, "ThreadPoolExecutor", RecordingPool)
+    with Sandbox(customers=150, seed=8, rate_limit=0, latency=latency) as server:
+        result = run_tap(tap_config(server))
+    assert len(result.records["customer_details"]) == 150
+    assert ("homele-detail" in pools) is threaded
 
 
 def test_a_2000_customer_sync_survives_ten_percent_faults(monkeypatch: pytest.MonkeyPatch) -> None:
