@@ -763,36 +763,40 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
             rows: Rows as the API sent them.
             timestamp_fields: The date-time fields still to normalize.
         """
-        declared, nested = self._declared_fields, self.nested_timestamp_fields
+        declared = self._declared_fields
         for row in rows:
             if not declared.issuperset(row):
                 self._drop_unknown_fields(row)
-            for field in timestamp_fields:
-                self.normalize_field(row, field)
-            for array_field, fields in nested.items():
-                for item in row.get(array_field) or []:
-                    for field in fields:
-                        self.normalize_field(item, field, row)
+        self.normalize_timestamps(rows, timestamp_fields)
+        for array_field, fields in self.nested_timestamp_fields.items():
+            for row in rows:
+                self.normalize_timestamps(row.get(array_field) or [], fields, within=row)
 
-    def normalize_field(
-        self, item: dict[str, t.Any], field: str, row: dict[str, t.Any] | None = None
+    def normalize_timestamps(
+        self,
+        items: list[dict[str, t.Any]],
+        fields: Iterable[str],
+        *,
+        within: dict[str, t.Any] | None = None,
     ) -> None:
-        """Normalize one date-time field in place, or stop the sync naming it.
+        """Normalize date-time fields in place, or stop the sync naming the first bad one.
 
         Args:
-            item: The row, or an object nested in ``row``, that holds the field.
-            field: The field.
-            row: The row ``item`` belongs to, when it is a nested object.
+            items: Rows, or the objects nested in one row.
+            fields: Their date-time fields.
+            within: The row that ``items`` are nested in, if they are.
 
         Raises:
-            HomeleFatalError: The value is not a timestamp.
+            HomeleFatalError: A value is not a timestamp.
         """
-        value = item.get(field)
-        if value is not None:
-            try:
-                item[field] = normalize_timestamp(value)
-            except (TypeError, ValueError):
-                raise self.timestamp_error(field, value, row or item) from None
+        for item in items:
+            for field in fields:
+                value = item.get(field)
+                if value is not None:
+                    try:
+                        item[field] = normalize_timestamp(value)
+                    except (TypeError, ValueError):
+                        raise self.timestamp_error(field, value, within or item) from None
 
     def timestamp_error(self, field: str, value: object, row: dict[str, t.Any]) -> HomeleFatalError:
         """The one-line error for a timestamp that is not one.

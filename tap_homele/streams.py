@@ -119,8 +119,7 @@ class CustomersStream(HomeleStream):
         self.time_extracted = utc_now()
         # The window orders every listed row by its activity; the rest only on rows it keeps.
         rows = rows_of(response)
-        for row in rows:
-            self.normalize_field(row, self.replication_key)
+        self.normalize_timestamps(rows, (self.replication_key,))
         rows = self._window.select(rows, server_time(response))
         self.conform(rows, self._timestamps_after_window)
         self._advance_progress_marker()
