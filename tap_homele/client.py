@@ -6,7 +6,6 @@ import datetime
 import email.utils
 import logging
 import random
-import re
 import sys
 import threading
 import time
@@ -372,19 +371,7 @@ def normalize_timestamp(value: str) -> str:
     Raises:
         ValueError: The value is not an ISO 8601 timestamp.
     """
-    if (  # the API's usual form, ...T12:00:00.000000Z: only the suffix changes
-        len(value) == 27  # noqa: PLR2004
-        and value[26] == "Z"
-        and value[19] == "."
-        and value[10] == "T"
-        and value[4] == value[7] == "-"
-        and value[13] == value[16] == ":"
-        and value[20:26].isdigit()
-    ):
-        local = value[:26]
-        _fromisoformat(local)  # refuses month 13, hour 25, letters for digits
-        return local + "+00:00"
-    # Otherwise in UTC: only the fraction's width may change, no datetime math.
+    # Already in UTC (the usual case): only the suffix and the fraction's width change.
     if value.endswith("Z"):
         local = value[:-1]
     elif value.endswith("+00:00"):
@@ -397,16 +384,20 @@ def normalize_timestamp(value: str) -> str:
         local = local.ljust(26, "0")
     if not _is_utc_local_time(local):
         return format_timestamp(parse_timestamp(value))
-    _fromisoformat(local)  # refuses what is not a time (month 13, letters for digits)
+    _fromisoformat(local)  # refuses month 13, hour 25, letters for digits
     return local + "+00:00"
 
 
-_LOCAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}")
-
-
 def _is_utc_local_time(text: str) -> bool:
-    """``YYYY-MM-DDTHH:MM:SS.ffffff``, the shape before the offset (ranges: fromisoformat)."""
-    return _LOCAL_TIME.fullmatch(text) is not None
+    """``YYYY-MM-DDTHH:MM:SS.ffffff`` by its separators and fraction (the rest: fromisoformat)."""
+    return (
+        len(text) == 26  # noqa: PLR2004
+        and text[19] == "."
+        and text[10] == "T"
+        and text[4] == text[7] == "-"
+        and text[13] == text[16] == ":"
+        and text[20:].isdigit()
+    )
 
 
 def format_timestamp(value: datetime.datetime) -> str:
@@ -796,23 +787,13 @@ class HomeleStream(LeanRecordMessages, RESTStream[str | None]):
                     try:
                         item[field] = normalize_timestamp(value)
                     except (TypeError, ValueError):
-                        raise self.timestamp_error(field, value, within or item) from None
-
-    def timestamp_error(self, field: str, value: object, row: dict[str, t.Any]) -> HomeleFatalError:
-        """The one-line error for a timestamp that is not one.
-
-        Args:
-            field: The field that holds it.
-            value: What the API sent.
-            row: The row it came in.
-
-        Returns:
-            An error that stops the sync.
-        """
-        return HomeleFatalError(
-            f"Homele sent {field} {_short(repr(value), 60)} for {self.name} id {row.get('id')}, "
-            "which is not an ISO 8601 timestamp; nothing after it was emitted"
-        )
+                        row = within or item
+                        msg = (
+                            f"Homele sent {field} {_short(repr(value), 60)} for {self.name} id "
+                            f"{row.get('id')}, which is not an ISO 8601 timestamp; nothing "
+                            "after it was emitted"
+                        )
+                        raise HomeleFatalError(msg) from None
 
     def _drop_unknown_fields(self, row: dict[str, t.Any]) -> None:
         """Remove fields the schema lacks, logging each one once per stream and run."""
